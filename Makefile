@@ -1,0 +1,34 @@
+# Outdoor platform — run `make` for this help.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+PY := .venv/bin/python
+
+.DEFAULT_GOAL := help
+.PHONY: help deps up test test-fast lint fmt bench rollout clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+deps: ## install what is missing (Debian packages, uv, Python workspace, FerretDB)
+	@./scripts/deps.sh
+
+up: deps ## run the whole stack in the foreground with demo data (Ctrl-C stops it)
+	@PYTHONPATH=scripts $(PY) scripts/stack.py
+
+test: deps ## run every test against real Redis, FerretDB, Traefik (started and stopped here)
+	@./scripts/test.sh
+
+lint: ## ruff lint + format check
+	@uv run ruff check . && uv run ruff format --check .
+
+fmt: ## format the code
+	@uv run ruff format . && uv run ruff check --fix .
+
+bench: deps ## benchmarks (ratios side by side), written to docs/benchmarks.md
+	@PYTHONPATH=scripts $(PY) -m bench
+
+rollout: ## show or set the PDF traffic share to pdf-service: make rollout [PDF=0..100]
+	@PYTHONPATH=scripts $(PY) -m devstack.rollout $(if $(PDF),--pdf "$(PDF)",)
+
+clean: ## remove local data (.data) — the stack must be stopped
+	rm -rf .data

@@ -1,0 +1,65 @@
+"""The parts every service's Litestar app has in common."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from litestar.config.app import AppConfig
+from litestar.types import ControllerRouterHandler, Middleware
+
+from shared.health import HealthCheck, health_controller
+from shared.infra import mongo_ping, redis_ping
+from shared.logging import RequestIdMiddleware, configure_logging
+from shared.openapi import openapi_config, swagger_assets_router
+from shared.settings import BaseServiceSettings
+
+
+def _database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    return Response(
+        {"status_code": 503, "detail": "the database is unavailable; retry shortly"},
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        media_type=MediaType.JSON,
+        headers={"Retry-After": "2"},
+    )
+
+
+def service_app_config(
+    settings: BaseServiceSettings,
+    *,
+    title: str,
+    description: str,
+    route_handlers: Sequence[ControllerRouterHandler],
+    docs_path: str = "/api/v1/docs",
+    extra_checks: Mapping[str, HealthCheck] | None = None,
+    middleware: Sequence[Middleware] = (),
+    **kwargs: Any,
+) -> AppConfig:
+    """An AppConfig with request ids, JSON logs, health routes and offline docs already in place."""
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    checks: dict[str, HealthCheck] = {"mongodb": mongo_ping, "redis": redis_ping, **(extra_checks or {})}
+    return AppConfig(
+        route_handlers=[
+            health_controller(settings.service_name, checks),
+            swagger_assets_router(docs_path),
+            *route_handlers,
+        ],
+        middleware=[RequestIdMiddleware, *middleware],
+        openapi_config=openapi_config(title, "1.0.0", description, docs_path=docs_path),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+        logging_config=None,
+        exception_handlers={
+            ConnectionFailure: _database_unavailable,
+            ServerSelectionTimeoutError: _database_unavailable,
+            **kwargs.pop("exception_handlers", {}),
+        },
+        **kwargs,
+    )
+
+
+def build_app(config: AppConfig) -> Litestar:
+    return Litestar.from_config(config)

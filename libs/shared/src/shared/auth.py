@@ -1,0 +1,136 @@
+"""Token issue and verification shared by core-api (which issues) and pdf-service (which verifies).
+
+Both services use Litestar's JWTAuth with the same secret, issuer, algorithm and token class, so a
+token issued by core-api is accepted by pdf-service and nothing else is. HS256 is pinned: a token
+signed with another algorithm, or `alg: none`, is rejected by PyJWT before any claim is read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.security.jwt import JWTAuth, Token
+
+from shared.settings import BaseServiceSettings
+
+ALGORITHM = "HS256"
+Role = Literal["admin", "user"]
+TokenType = Literal["access", "refresh"]
+
+#: paths that never need a token (health, docs, metrics has its own Basic Auth)
+PUBLIC_PATHS = [
+    "^/api/v1/health",
+    "^/api/v1/docs",
+    "^/api/v1/pdf-service/docs",
+    "^/api/v1/static",
+    "^/metrics",
+]
+
+
+@dataclasses.dataclass
+class PlatformToken(Token):
+    """A JWT with the claims every service needs: who, which empresa, which role, which kind."""
+
+    empresa_id: str = ""
+    role: str = "user"
+    typ: str = "access"
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """The authenticated caller as services see it (pdf-service has no user table)."""
+
+    user_id: str
+    empresa_id: str
+    role: Role
+    token: str = dataclasses.field(default="", repr=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def issue_token(
+    settings: BaseServiceSettings,
+    *,
+    user_id: str,
+    empresa_id: str,
+    role: Role,
+    typ: TokenType,
+) -> tuple[str, int]:
+    """Encode a token of the given type; returns it with its lifetime in seconds."""
+    ttl = settings.access_token_ttl_seconds if typ == "access" else settings.refresh_token_ttl_seconds
+    now = datetime.now(UTC)
+    token = PlatformToken(
+        sub=user_id,
+        exp=now + timedelta(seconds=ttl),
+        iat=now,
+        iss=settings.jwt_issuer,
+        jti=uuid.uuid4().hex,
+        empresa_id=empresa_id,
+        role=role,
+        typ=typ,
+    )
+    return token.encode(settings.jwt_secret.get_secret_value(), ALGORITHM), ttl
+
+
+def decode_token(settings: BaseServiceSettings, encoded: str, expected_type: TokenType) -> PlatformToken:
+    """Verify signature, expiry, issuer and type; raises 401 otherwise."""
+    token = PlatformToken.decode(
+        encoded,
+        settings.jwt_secret.get_secret_value(),
+        ALGORITHM,
+        issuer=[settings.jwt_issuer],
+        require_claims=["exp", "iat", "sub"],
+    )
+    check_token_shape(token, expected_type)
+    return token
+
+
+def check_token_shape(token: PlatformToken, expected_type: TokenType) -> None:
+    if token.typ != expected_type:
+        raise NotAuthorizedException(f"a {token.typ} token cannot be used here; send an {expected_type} token")
+    if token.role not in ("admin", "user") or not token.empresa_id:
+        raise NotAuthorizedException("Invalid token")
+
+
+def principal_from_token(token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    check_token_shape(token, "access")
+    raw = connection.headers.get("authorization", "").partition(" ")[2]
+    return Principal(user_id=token.sub, empresa_id=token.empresa_id, role=token.role, token=raw)  # type: ignore[arg-type]
+
+
+def build_jwt_auth(
+    settings: BaseServiceSettings,
+    retrieve_user_handler: Callable[..., Any] | None = None,
+    exclude: Sequence[str] = (),
+) -> JWTAuth[Any, PlatformToken]:
+    """Litestar JWTAuth configured identically in every service."""
+
+    async def _stateless(token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+        return principal_from_token(token, connection)
+
+    return JWTAuth[Any, PlatformToken](
+        retrieve_user_handler=retrieve_user_handler or _stateless,
+        token_secret=settings.jwt_secret.get_secret_value(),
+        token_cls=PlatformToken,
+        algorithm=ALGORITHM,
+        accepted_issuers=[settings.jwt_issuer],
+        require_claims=["exp", "iat", "sub"],
+        exclude=[*PUBLIC_PATHS, *exclude],
+        description="Bearer access token from POST /api/v1/auth/login",
+    )
+
+
+def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Route guard: only an empresa's admins pass."""
+    user = connection.user
+    if getattr(user, "role", None) != "admin":
+        raise PermissionDeniedException("this action needs the admin role")

@@ -1,0 +1,111 @@
+"""MongoDB (Beanie on pymongo's async client) and Redis clients opened and closed by a lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from beanie import Document, init_beanie
+from litestar import Litestar
+from litestar.datastructures import State
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+from redis.asyncio import Redis
+
+from shared.settings import BaseServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[Litestar], Awaitable[None]]
+
+
+def mongo_client(settings: BaseServiceSettings) -> AsyncMongoClient[Any]:
+    """A pymongo async client with short timeouts, so readiness and requests fail fast."""
+    return AsyncMongoClient(
+        settings.mongodb_url,
+        serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+        connectTimeoutMS=settings.mongo_timeout_ms,
+        tz_aware=True,
+        appname=settings.service_name,
+    )
+
+
+def redis_client(settings: BaseServiceSettings) -> Redis:
+    """A Redis client whose commands time out quickly, so a slow Redis cannot pile requests up."""
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+        health_check_interval=10,
+        decode_responses=False,
+    )
+
+
+async def mongo_ping(state: State) -> None:
+    await state.mongo.admin.command("ping")
+    if not state.get("mongo_initialized"):
+        raise RuntimeError("connected, but collections and indexes are not initialised yet")
+
+
+async def redis_ping(state: State) -> None:
+    await state.redis.ping()
+
+
+def infra_lifespan(
+    settings: BaseServiceSettings,
+    document_models: Sequence[type[Document]],
+    on_ready: Sequence[Hook] = (),
+    on_close: Sequence[Hook] = (),
+) -> Callable[[Litestar], Any]:
+    """Lifespan: open MongoDB + Beanie and Redis, run hooks, then close everything in reverse."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        mongo = mongo_client(settings)
+        redis = redis_client(settings)
+        app.state.settings = settings
+        app.state.mongo = mongo
+        app.state.db = mongo[settings.mongodb_db]
+        app.state.redis = redis
+        app.state.mongo_initialized = False
+
+        async def initialise() -> None:
+            # MongoDB may come up after us: keep trying, stay live (not ready) meanwhile
+            delay = 0.5
+            while True:
+                try:
+                    await init_beanie(database=app.state.db, document_models=list(document_models))
+                    for hook in on_ready:
+                        await hook(app)
+                except (PyMongoError, OSError) as exc:
+                    log.warning("MongoDB not available yet, retrying in %.1fs: %s", delay, exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+                    continue
+                app.state.mongo_initialized = True
+                return
+
+        init_task: asyncio.Task[None] | None = None
+        try:
+            try:
+                await asyncio.wait_for(asyncio.shield(init_task := asyncio.create_task(initialise())), 5.0)
+            except TimeoutError:
+                log.error("starting without MongoDB; readiness stays 503 until it answers")
+            log.info("service started", extra={"port": settings.port})
+            yield
+        finally:
+            if init_task is not None and not init_task.done():
+                init_task.cancel()
+            for hook in reversed(on_close):
+                try:
+                    await hook(app)
+                except Exception:
+                    log.exception("shutdown hook failed")
+            await redis.aclose()
+            await mongo.close()
+            log.info("service stopped")
+
+    return lifespan

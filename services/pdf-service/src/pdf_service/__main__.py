@@ -1,0 +1,14 @@
+"""`pdf-service serve` runs the API (PDF_SERVICE_WORKERS processes); other commands are Litestar's CLI."""
+
+from __future__ import annotations
+
+from pdf_service.settings import PdfServiceSettings
+from shared.cli import run_service_cli
+
+
+def main() -> None:
+    run_service_cli("pdf_service.server.app:create_app", PdfServiceSettings)
+
+
+if __name__ == "__main__":
+    main()
