@@ -9,6 +9,7 @@ from litestar import Litestar, MediaType, Request, Response
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from litestar.config.app import AppConfig
+from litestar.security.base import AbstractSecurityConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
 from shared.health import HealthCheck, health_controller
@@ -36,12 +37,13 @@ def service_app_config(
     docs_path: str = "/api/v1/docs",
     extra_checks: Mapping[str, HealthCheck] | None = None,
     middleware: Sequence[Middleware] = (),
+    auth: AbstractSecurityConfig[Any, Any] | None = None,
     **kwargs: Any,
 ) -> AppConfig:
     """An AppConfig with request ids, JSON logs, health routes and offline docs already in place."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     checks: dict[str, HealthCheck] = {"mongodb": mongo_ping, "redis": redis_ping, **(extra_checks or {})}
-    return AppConfig(
+    config = AppConfig(
         route_handlers=[
             health_controller(settings.service_name, checks),
             swagger_assets_router(docs_path),
@@ -59,6 +61,7 @@ def service_app_config(
         },
         **kwargs,
     )
+    return auth.on_app_init(config) if auth is not None else config
 
 
 def build_app(config: AppConfig) -> Litestar:

@@ -1,0 +1,16 @@
+"""The domain, one package per area. Each exposes `controllers` and `documents`; the app factory
+collects them from `AREAS`, so adding an area is one line here."""
+
+from __future__ import annotations
+
+from core_api.domain import alugueis, auth, clientes, contratos, empresas, pis, placas, regioes, users
+
+AREAS = [empresas, users, auth, regioes, placas, clientes, alugueis, pis, contratos]
+
+
+def all_controllers() -> list:
+    return [c for area in AREAS for c in area.controllers]
+
+
+def all_documents() -> list:
+    return [d for area in AREAS for d in area.documents]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from core_api.domain import all_controllers, all_documents
+from core_api.server.auth import jwt_auth
 from core_api.settings import CoreApiSettings
 from shared.app import build_app, service_app_config
 from shared.infra import infra_lifespan
-
-DOCUMENT_MODELS: list[type] = []
 
 
 def create_app(settings: CoreApiSettings | None = None) -> Litestar:
@@ -18,7 +18,8 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         settings,
         title="Outdoor platform — core API",
         description="Tenants, users, regiões, placas, clientes, aluguéis, PIs and contratos.",
-        route_handlers=[],
-        lifespan=[infra_lifespan(settings, DOCUMENT_MODELS)],
+        route_handlers=all_controllers(),
+        lifespan=[infra_lifespan(settings, all_documents())],
+        auth=jwt_auth(settings),
     )
     return build_app(config)

@@ -1,0 +1,8 @@
+"""Domain area: alugueis. Exposes `controllers` (route handlers) and `documents` (Beanie models)."""
+
+from __future__ import annotations
+
+controllers: list = []
+documents: list = []
+
+__all__ = ["controllers", "documents"]

@@ -1,0 +1,10 @@
+"""Domain area: empresas. Exposes `controllers` (route handlers) and `documents` (Beanie models)."""
+
+from __future__ import annotations
+
+controllers: list = []
+from core_api.domain.empresas.models import Empresa
+
+documents: list = [Empresa]
+
+__all__ = ["controllers", "documents"]

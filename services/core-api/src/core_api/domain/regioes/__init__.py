@@ -1,0 +1,10 @@
+"""Domain area: regioes. Exposes `controllers` (route handlers) and `documents` (Beanie models)."""
+
+from __future__ import annotations
+
+controllers: list = []
+from core_api.domain.regioes.models import Regiao
+
+documents: list = [Regiao]
+
+__all__ = ["controllers", "documents"]

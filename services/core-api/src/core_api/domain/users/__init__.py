@@ -1,0 +1,10 @@
+"""Domain area: users. Exposes `controllers` (route handlers) and `documents` (Beanie models)."""
+
+from __future__ import annotations
+
+controllers: list = []
+from core_api.domain.users.models import User
+
+documents: list = [User]
+
+__all__ = ["controllers", "documents"]

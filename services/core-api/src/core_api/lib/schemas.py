@@ -1,0 +1,52 @@
+"""Schema conventions for the HTTP contract: camelCase JSON, unknown fields refused, paged lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+class CamelModel(BaseModel):
+    """Base of every request/response body: camelCase on the wire, snake_case in Python.
+
+    Request bodies refuse unknown fields (a typo must not be silently ignored) and values that are
+    not of the declared type (no "12" for an int).
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        strict=False,
+        str_strip_whitespace=True,
+        from_attributes=True,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("dates must carry a time zone (e.g. 2026-01-31T00:00:00-03:00 or ...Z)")
+    return value
+
+
+#: a timezone-aware datetime; naive ones are refused with a clear message
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+#: money in integer cents, never negative
+Centavos = Annotated[int, Field(ge=0, le=10**13, strict=True)]
+
+
+class Page(CamelModel, Generic[T]):
+    """A page of a list: `{"items": [...], "total": n, "page": p, "pageSize": s}`."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int

@@ -1,0 +1,39 @@
+"""core-api's JWT auth: Litestar's JWTAuth from `shared.auth`, with users loaded from MongoDB.
+
+A token is accepted only when its user still exists, is active, and belongs to the empresa named in
+the token (a token re-labelled with another empresa, even if correctly signed, is 401).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.security.jwt import JWTAuth
+
+from core_api.domain.users.models import User
+from core_api.settings import CoreApiSettings
+from shared.auth import PlatformToken, Principal, build_jwt_auth, principal_from_token
+
+#: routes reachable without a token
+PUBLIC_ROUTES = ["^/api/v1/auth/register", "^/api/v1/auth/login", "^/api/v1/auth/refresh"]
+
+
+async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = principal_from_token(token, connection)
+    try:
+        user_id = PydanticObjectId(principal.user_id)
+    except (InvalidId, TypeError, ValueError):
+        raise NotAuthorizedException("Invalid token") from None
+    user = await User.get(user_id)
+    if user is None or not user.active or str(user.empresa_id) != principal.empresa_id:
+        raise NotAuthorizedException("this token does not belong to an active user of its empresa")
+    # the role may have changed since the token was issued: the database is authoritative
+    return Principal(user_id=str(user.id), empresa_id=str(user.empresa_id), role=user.role, token=principal.token)
+
+
+def jwt_auth(settings: CoreApiSettings) -> JWTAuth[Any, PlatformToken]:
+    return build_jwt_auth(settings, retrieve_user_handler=retrieve_user, exclude=PUBLIC_ROUTES)
