@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from devstack.servers import Server, start_ferretdb, start_redis
 
 _servers: list[Server] = []

@@ -68,7 +68,9 @@ def main() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.seek(0)
-        die(f"the stack is already running (pid {lock.read().strip() or '?'}); stop it with Ctrl-C in its terminal")
+        die(
+            f"the stack is already running (pid {lock.read().strip() or '?'}); stop it with Ctrl-C in its terminal"
+        )
     lock.seek(0)
     lock.truncate()
     lock.write(str(os.getpid()))
@@ -84,8 +86,10 @@ def main() -> None:
         die(str(exc))
     for name, port in ports.items():
         if port_open(port):
-            die(f"port {port} ({name}) is already in use; stop what holds it (`ss -ltnp 'sport = :{port}'`) "
-                f"or set {name.upper().replace('-', '_')}_PORT")
+            die(
+                f"port {port} ({name}) is already in use; stop what holds it (`ss -ltnp 'sport = :{port}'`) "
+                f"or set {name.upper().replace('-', '_')}_PORT"
+            )
 
     mongo_url = external_mongo or f"mongodb://127.0.0.1:{ports['mongodb']}/"
     env = {
@@ -107,7 +111,7 @@ def main() -> None:
 
     procs = {
         "redis": f"redis-server --port {ports['redis']} --bind 127.0.0.1 --dir {DATA / 'redis'} "
-                 "--appendonly yes --appendfsync everysec --save ''",
+        "--appendonly yes --appendfsync everysec --save ''",
         "core-api": f"{VENV_BIN / 'python'} -m core_api serve",
         "pdf-api": f"{VENV_BIN / 'python'} -m pdf_service serve",
         "gateway": f"{traefik} --configFile={static}",
@@ -140,7 +144,11 @@ def main() -> None:
     if ready:
         seed = subprocess.run(  # noqa: S603
             [str(VENV_BIN / "python"), "-m", "core_api", "demo-data", "--if-empty", "--json"],
-            env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         login = {}
         if seed.returncode == 0:

@@ -38,7 +38,9 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
         if port_open(port):
             return
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{name or proc.args[0]} exited with {proc.returncode} before listening on {port}")
+            raise RuntimeError(
+                f"{name or proc.args[0]} exited with {proc.returncode} before listening on {port}"
+            )
         time.sleep(0.05)
     raise TimeoutError(f"{name} did not listen on 127.0.0.1:{port} within {timeout}s")
 
@@ -79,12 +81,18 @@ class Server:
         return ""
 
 
-def _spawn(name: str, args: list[str], workdir: Path, env: dict | None = None) -> tuple[subprocess.Popen, Path]:
+def _spawn(
+    name: str, args: list[str], workdir: Path, env: dict | None = None
+) -> tuple[subprocess.Popen, Path]:
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{name}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - owned by the child process
     proc = subprocess.Popen(
-        args, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env={**os.environ, **(env or {})},
+        args,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=workdir,
+        env={**os.environ, **(env or {})},
         start_new_session=True,
     )
     return proc, log_path
@@ -109,8 +117,14 @@ def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
     data = workdir / "sqlite"
     data.mkdir(parents=True, exist_ok=True)
     args = [
-        str(FERRETDB_BIN), "--handler=sqlite", f"--sqlite-url=file:{data}/", f"--listen-addr=127.0.0.1:{port}",
-        "--telemetry=disable", "--debug-addr=-", f"--state-dir={workdir}", "--log-level=warn",
+        str(FERRETDB_BIN),
+        "--handler=sqlite",
+        f"--sqlite-url=file:{data}/",
+        f"--listen-addr=127.0.0.1:{port}",
+        "--telemetry=disable",
+        "--debug-addr=-",
+        f"--state-dir={workdir}",
+        "--log-level=warn",
     ]
     proc, log = _spawn("ferretdb", args, workdir)
     wait_port(port, proc, name="ferretdb")
@@ -125,8 +139,14 @@ def start_traefik(static_config: Path, workdir: Path, web_port: int, wait: bool 
 
 
 def start_service(
-    name: str, module: str, port: int, env: dict, workdir: Path, args: tuple[str, ...] = ("serve",),
-    health_path: str | None = "/api/v1/health", timeout: float = 60.0,
+    name: str,
+    module: str,
+    port: int,
+    env: dict,
+    workdir: Path,
+    args: tuple[str, ...] = ("serve",),
+    health_path: str | None = "/api/v1/health",
+    timeout: float = 60.0,
 ) -> Server:
     """Run `python -m <module> serve` (a real uvicorn server) and wait until its health answers."""
     import urllib.request

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from devstack.gateway import render_gateway
 from devstack.servers import Server, free_port, start_service, start_traefik
 

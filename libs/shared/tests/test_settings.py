@@ -1,6 +1,5 @@
 import pytest
 from pydantic import ValidationError
-
 from shared.settings import DEV_JWT_SECRET, BaseServiceSettings
 
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from litestar.testing import AsyncTestClient
-
 from core_api.server.app import create_app
 from core_api.settings import CoreApiSettings
+from litestar.testing import AsyncTestClient
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from litestar.testing import AsyncTestClient
-
 from pdf_service.server.app import create_app
 from pdf_service.settings import PdfServiceSettings
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response
-from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from litestar.config.app import AppConfig
 from litestar.security.base import AbstractSecurityConfig
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ControllerRouterHandler, Middleware
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
 from shared.health import HealthCheck, health_controller
 from shared.infra import mongo_ping, redis_ping

@@ -96,7 +96,9 @@ def decode_token(settings: BaseServiceSettings, encoded: str, expected_type: Tok
 
 def check_token_shape(token: PlatformToken, expected_type: TokenType) -> None:
     if token.typ != expected_type:
-        raise NotAuthorizedException(f"a {token.typ} token cannot be used here; send an {expected_type} token")
+        raise NotAuthorizedException(
+            f"a {token.typ} token cannot be used here; send an {expected_type} token"
+        )
     if token.role not in ("admin", "user") or not token.empresa_id:
         raise NotAuthorizedException("Invalid token")
 

@@ -22,7 +22,9 @@ async def _run_check(check: HealthCheck, state: State, timeout: float) -> str | 
     return None
 
 
-def health_controller(service: str, checks: Mapping[str, HealthCheck], timeout: float = 2.0) -> type[Controller]:
+def health_controller(
+    service: str, checks: Mapping[str, HealthCheck], timeout: float = 2.0
+) -> type[Controller]:
     """Build a controller with `GET /api/v1/health` and `GET /api/v1/health/ready`."""
 
     class HealthController(Controller):
@@ -42,9 +44,15 @@ def health_controller(service: str, checks: Mapping[str, HealthCheck], timeout: 
         async def ready(self, state: State) -> Response[dict[str, Any]]:
             names = list(checks)
             results = await asyncio.gather(*(_run_check(checks[n], state, timeout) for n in names))
-            report = {n: ("ok" if err is None else f"error: {err}") for n, err in zip(names, results, strict=True)}
+            report = {
+                n: ("ok" if err is None else f"error: {err}") for n, err in zip(names, results, strict=True)
+            }
             failed = [n for n, err in zip(names, results, strict=True) if err is not None]
-            body: dict[str, Any] = {"status": "ok" if not failed else "unavailable", "service": service, "checks": report}
+            body: dict[str, Any] = {
+                "status": "ok" if not failed else "unavailable",
+                "service": service,
+                "checks": report,
+            }
             if failed:
                 body["failed"] = failed
             return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE if failed else HTTP_200_OK)

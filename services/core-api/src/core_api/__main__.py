@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from core_api.settings import CoreApiSettings
 from shared.cli import run_service_cli
+
+from core_api.settings import CoreApiSettings
 
 
 def main() -> None:

@@ -1,7 +1,6 @@
-from litestar.testing import AsyncTestClient
-
 from core_api.server.app import create_app
 from devstack.servers import free_port
+from litestar.testing import AsyncTestClient
 
 
 async def test_liveness(core_client):

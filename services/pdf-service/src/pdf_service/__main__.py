@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pdf_service.settings import PdfServiceSettings
 from shared.cli import run_service_cli
+
+from pdf_service.settings import PdfServiceSettings
 
 
 def main() -> None:

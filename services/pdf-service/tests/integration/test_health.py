@@ -1,6 +1,5 @@
-from litestar.testing import AsyncTestClient
-
 from devstack.servers import free_port
+from litestar.testing import AsyncTestClient
 from pdf_service.server.app import create_app
 
 

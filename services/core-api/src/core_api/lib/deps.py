@@ -7,7 +7,6 @@ from typing import Any, Protocol, TypeVar
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
-
 from shared.auth import Principal
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from shared.app import build_app, service_app_config
+from shared.infra import infra_lifespan
 
 from core_api.domain import all_controllers, all_documents
 from core_api.server.auth import jwt_auth
 from core_api.settings import CoreApiSettings
-from shared.app import build_app, service_app_config
-from shared.infra import infra_lifespan
 
 
 def create_app(settings: CoreApiSettings | None = None) -> Litestar:

@@ -13,10 +13,10 @@ from bson.errors import InvalidId
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTAuth
+from shared.auth import PlatformToken, Principal, build_jwt_auth, principal_from_token
 
 from core_api.domain.users.models import User
 from core_api.settings import CoreApiSettings
-from shared.auth import PlatformToken, Principal, build_jwt_auth, principal_from_token
 
 #: routes reachable without a token
 PUBLIC_ROUTES = ["^/api/v1/auth/register", "^/api/v1/auth/login", "^/api/v1/auth/refresh"]
@@ -32,7 +32,9 @@ async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, An
     if user is None or not user.active or str(user.empresa_id) != principal.empresa_id:
         raise NotAuthorizedException("this token does not belong to an active user of its empresa")
     # the role may have changed since the token was issued: the database is authoritative
-    return Principal(user_id=str(user.id), empresa_id=str(user.empresa_id), role=user.role, token=principal.token)
+    return Principal(
+        user_id=str(user.id), empresa_id=str(user.empresa_id), role=user.role, token=principal.token
+    )
 
 
 def jwt_auth(settings: CoreApiSettings) -> JWTAuth[Any, PlatformToken]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from litestar import Litestar
-
-from pdf_service.settings import PdfServiceSettings
 from shared.app import build_app, service_app_config
 from shared.infra import infra_lifespan
+
+from pdf_service.settings import PdfServiceSettings
 
 DOCS_PATH = "/api/v1/pdf-service/docs"
 DOCUMENT_MODELS: list[type] = []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-controllers: list = []
 from core_api.domain.clientes.models import Cliente
 
+controllers: list = []
 documents: list = [Cliente]
 
 __all__ = ["controllers", "documents"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-controllers: list = []
 from core_api.domain.empresas.models import Empresa
 
+controllers: list = []
 documents: list = [Empresa]
 
 __all__ = ["controllers", "documents"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-controllers: list = []
 from core_api.domain.placas.models import Placa
 
+controllers: list = []
 documents: list = [Placa]
 
 __all__ = ["controllers", "documents"]

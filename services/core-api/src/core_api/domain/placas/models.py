@@ -24,6 +24,8 @@ class Placa(TenantDocument):
     class Settings:
         name = "placas"
         indexes = [
-            IndexModel([("empresa_id", ASCENDING), ("numero", ASCENDING)], unique=True, name="empresa_numero_unique"),
+            IndexModel(
+                [("empresa_id", ASCENDING), ("numero", ASCENDING)], unique=True, name="empresa_numero_unique"
+            ),
             IndexModel([("empresa_id", ASCENDING), ("regiao_id", ASCENDING)], name="empresa_regiao"),
         ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-controllers: list = []
 from core_api.domain.regioes.models import Regiao
 
+controllers: list = []
 documents: list = [Regiao]
 
 __all__ = ["controllers", "documents"]

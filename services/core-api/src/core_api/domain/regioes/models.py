@@ -14,5 +14,7 @@ class Regiao(TenantDocument):
     class Settings:
         name = "regioes"
         indexes = [
-            IndexModel([("empresa_id", ASCENDING), ("nome", ASCENDING)], unique=True, name="empresa_nome_unique"),
+            IndexModel(
+                [("empresa_id", ASCENDING), ("nome", ASCENDING)], unique=True, name="empresa_nome_unique"
+            ),
         ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-controllers: list = []
 from core_api.domain.users.models import User
 
+controllers: list = []
 documents: list = [User]
 
 __all__ = ["controllers", "documents"]
