@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
+from core_api.domain.empresas.models import Empresa
+from core_api.domain.users.models import User
 from core_api.server.app import create_app
 from core_api.settings import CoreApiSettings
 from litestar.testing import AsyncTestClient
+from shared.auth import issue_token
 
 
 @pytest.fixture
@@ -24,3 +29,48 @@ async def core_client(core_settings: CoreApiSettings) -> AsyncIterator[AsyncTest
     app = create_app(core_settings)
     async with AsyncTestClient(app) as client:
         yield client
+
+
+@dataclass
+class Tenant:
+    """An empresa with an admin and a plain user, and ready-to-use auth headers for both."""
+
+    empresa_id: str
+    admin_id: str
+    user_id: str
+    admin_headers: dict[str, str]
+    user_headers: dict[str, str]
+
+
+@pytest.fixture
+def make_tenant(
+    core_client: AsyncTestClient, core_settings: CoreApiSettings
+) -> Callable[..., Awaitable[Tenant]]:
+    """Factory: creates an empresa with an admin and a user directly in the database.
+
+    Tests of routes other than /auth use it so they do not depend on the register/login flow.
+    The users have an unusable password hash; log in through /auth/register'd users instead.
+    """
+
+    async def _make(nome: str = "Empresa Teste") -> Tenant:
+        empresa = await Empresa(nome=f"{nome} {uuid.uuid4().hex[:6]}").insert()
+        ids = {}
+        for role in ("admin", "user"):
+            user = await User(
+                empresa_id=empresa.id,
+                nome=f"{role.title()} de {nome}",
+                email=f"{role}-{uuid.uuid4().hex[:10]}@example.com",
+                password_hash="!unusable",
+                role=role,
+            ).insert()
+            ids[role] = str(user.id)
+
+        def headers(role: str) -> dict[str, str]:
+            token, _ = issue_token(
+                core_settings, user_id=ids[role], empresa_id=str(empresa.id), role=role, typ="access"
+            )
+            return {"Authorization": f"Bearer {token}"}
+
+        return Tenant(str(empresa.id), ids["admin"], ids["user"], headers("admin"), headers("user"))
+
+    return _make

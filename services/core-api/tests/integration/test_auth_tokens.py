@@ -1,0 +1,46 @@
+"""Token checks that hold for every protected route (the /auth routes are tested on their own)."""
+
+import jwt
+from shared.auth import issue_token
+
+
+async def test_token_of_user_works_and_wrong_tenant_is_401(core_client, core_settings, make_tenant):
+    a = await make_tenant("A")
+    b = await make_tenant("B")
+    # a correctly signed token whose empresa is not the user's empresa
+    forged, _ = issue_token(
+        core_settings, user_id=a.user_id, empresa_id=b.empresa_id, role="user", typ="access"
+    )
+    r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+
+
+async def test_alg_none_and_tampered_tokens_are_401(core_client, core_settings, make_tenant):
+    a = await make_tenant("A")
+    good = a.user_headers["Authorization"].split()[1]
+    claims = jwt.decode(good, options={"verify_signature": False})
+    none_token = jwt.encode({**claims, "role": "admin"}, key=None, algorithm="none")
+    header, payload, sig = good.split(".")
+    tampered = f"{header}.{payload[:-2]}AA.{sig}"
+    for token in (none_token, tampered, "not-a-jwt"):
+        r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, token
+
+
+async def test_refresh_token_is_not_an_access_token(core_client, core_settings, make_tenant):
+    a = await make_tenant("A")
+    refresh, _ = issue_token(
+        core_settings, user_id=a.user_id, empresa_id=a.empresa_id, role="user", typ="refresh"
+    )
+    r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {refresh}"})
+    assert r.status_code == 401
+
+
+async def test_expired_token_is_401(core_client, core_settings, make_tenant):
+    a = await make_tenant("A")
+    expired_settings = core_settings.model_copy(update={"access_token_ttl_seconds": -60})
+    token, _ = issue_token(
+        expired_settings, user_id=a.user_id, empresa_id=a.empresa_id, role="user", typ="access"
+    )
+    r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
