@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pytest
 from core_api.domain.empresas.models import Empresa
@@ -31,6 +32,23 @@ async def core_client(core_settings: CoreApiSettings) -> AsyncIterator[AsyncTest
         yield client
 
 
+R = TypeVar("R")
+
+
+@pytest.fixture
+def in_app_loop(core_client: AsyncTestClient) -> Callable[..., Any]:
+    """Run `fn(*args)` (a coroutine function) on the app's event loop and return its result.
+
+    AsyncTestClient runs the app in a thread with its own event loop, and pymongo's async client is
+    bound to the loop it was created on, so direct Beanie calls from a test must go through here.
+    """
+
+    def _run(fn: Callable[..., Awaitable[R]], *args: Any) -> R:
+        return core_client.blocking_portal.call(fn, *args)
+
+    return _run
+
+
 @dataclass
 class Tenant:
     """An empresa with an admin and a plain user, and ready-to-use auth headers for both."""
@@ -44,7 +62,7 @@ class Tenant:
 
 @pytest.fixture
 def make_tenant(
-    core_client: AsyncTestClient, core_settings: CoreApiSettings
+    core_client: AsyncTestClient, core_settings: CoreApiSettings, in_app_loop: Callable[..., Any]
 ) -> Callable[..., Awaitable[Tenant]]:
     """Factory: creates an empresa with an admin and a user directly in the database.
 
@@ -52,7 +70,7 @@ def make_tenant(
     The users have an unusable password hash; log in through /auth/register'd users instead.
     """
 
-    async def _make(nome: str = "Empresa Teste") -> Tenant:
+    async def _insert(nome: str) -> tuple[Empresa, dict[str, str]]:
         empresa = await Empresa(nome=f"{nome} {uuid.uuid4().hex[:6]}").insert()
         ids = {}
         for role in ("admin", "user"):
@@ -64,6 +82,10 @@ def make_tenant(
                 role=role,
             ).insert()
             ids[role] = str(user.id)
+        return empresa, ids
+
+    async def _make(nome: str = "Empresa Teste") -> Tenant:
+        empresa, ids = in_app_loop(_insert, nome)
 
         def headers(role: str) -> dict[str, str]:
             token, _ = issue_token(
