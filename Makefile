@@ -4,7 +4,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help deps up test test-fast lint fmt bench rollout clean
+.PHONY: help deps up test test-fast lint fmt bench rollout parity clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,8 +27,11 @@ fmt: ## format the code
 bench: deps ## benchmarks (ratios side by side), written to docs/benchmarks.md
 	@PYTHONPATH=scripts $(PY) -m bench
 
-rollout: ## show or set the PDF traffic share to pdf-service: make rollout [PDF=0..100]
-	@PYTHONPATH=scripts $(PY) -m devstack.rollout $(if $(PDF),--pdf "$(PDF)",)
+rollout: ## show or set the PDF share to pdf-service: make rollout [PDF=0..100] [SHADOW=0..100] [STICKY=on|off]
+	@PYTHONPATH=scripts $(PY) -m devstack.rollout $(if $(PDF),--pdf "$(PDF)",) $(if $(SHADOW),--shadow "$(SHADOW)",) $(if $(STICKY),--sticky "$(STICKY)",)
+
+parity: ## compare legacy (core-api) and new (pdf-service) PDFs of a sample: make parity [SAMPLE=20]
+	@PYTHONPATH=scripts $(PY) -m devstack.parity $(if $(SAMPLE),--sample "$(SAMPLE)",)
 
 clean: ## remove local data (.data) — the stack must be stopped
 	rm -rf .data
