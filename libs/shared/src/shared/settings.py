@@ -56,6 +56,17 @@ class BaseServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, validation_alias="MAX_BODY_BYTES", gt=0)
     mongo_timeout_ms: int = Field(default=3000, validation_alias="MONGODB_TIMEOUT_MS", gt=0)
     redis_timeout_seconds: float = Field(default=0.25, validation_alias="REDIS_TIMEOUT_SECONDS", gt=0)
+    event_stream_prefix: str = Field(
+        default="", validation_alias="EVENT_STREAM_PREFIX", description="prefix of every event stream key"
+    )
+    event_max_deliveries: int = Field(default=5, validation_alias="EVENT_MAX_DELIVERIES", ge=1)
+    event_claim_idle_ms: int = Field(
+        default=60_000,
+        validation_alias="EVENT_CLAIM_IDLE_MS",
+        gt=0,
+        description="a message pending this long on a consumer is taken over by another one",
+    )
+    event_stream_maxlen: int = Field(default=100_000, validation_alias="EVENT_STREAM_MAXLEN", gt=0)
 
     @property
     def is_development(self) -> bool:
