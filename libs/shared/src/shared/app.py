@@ -15,6 +15,7 @@ from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from shared.health import HealthCheck, health_controller
 from shared.infra import mongo_ping, redis_ping
 from shared.logging import RequestIdMiddleware, configure_logging
+from shared.metrics_http import metrics_controller, metrics_enabled, prometheus_config
 from shared.openapi import openapi_config, swagger_assets_router
 from shared.settings import BaseServiceSettings
 
@@ -40,13 +41,15 @@ def service_app_config(
     auth: AbstractSecurityConfig[Any, Any] | None = None,
     **kwargs: Any,
 ) -> AppConfig:
-    """An AppConfig with request ids, JSON logs, health routes and offline docs already in place."""
+    """An AppConfig with request ids, JSON logs, health routes, offline docs and `/metrics` in place."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     checks: dict[str, HealthCheck] = {"mongodb": mongo_ping, "redis": redis_ping, **(extra_checks or {})}
+    with_metrics = metrics_enabled()
     config = AppConfig(
         route_handlers=[
             health_controller(settings.service_name, checks),
             swagger_assets_router(docs_path),
+            *([metrics_controller(settings)] if with_metrics else []),
             *route_handlers,
         ],
         middleware=[RequestIdMiddleware, *middleware],
@@ -61,7 +64,13 @@ def service_app_config(
         },
         **kwargs,
     )
-    return auth.on_app_init(config) if auth is not None else config
+    if auth is not None:
+        config = auth.on_app_init(config)
+    # request id outermost, then metrics (outside auth, so 401/403 are counted), then the rest
+    config.middleware.remove(RequestIdMiddleware)
+    metrics_mw = [prometheus_config(settings.service_name).middleware] if with_metrics else []
+    config.middleware[0:0] = [RequestIdMiddleware, *metrics_mw]
+    return config
 
 
 def build_app(config: AppConfig) -> Litestar:

@@ -3,31 +3,64 @@ Litestar's CLI bound to the service's app factory (plus the commands its CLI plu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
 
 from shared.settings import BaseServiceSettings
 
+#: seconds a worker waits for in-flight requests after SIGTERM before cancelling them (below the 15 s
+#: Kubernetes pre-stop + grace period)
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
+def serve(app_path: str, settings: BaseServiceSettings) -> None:
+    """Run the app factory under uvicorn with `settings.workers` processes (0 = one per core).
+
+    With several workers, a supervisor restarts a worker that dies and, on SIGTERM/SIGINT, stops
+    accepting, lets each worker finish its in-flight requests (up to GRACEFUL_SHUTDOWN_SECONDS) and
+    run the lifespan shutdown (event consumers, MongoDB, Redis), then exits.
+    """
+    # before anything imports prometheus_client: workers inherit the variable (see metrics_process)
+    from shared.metrics_process import MetricsAwareMultiprocess, prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(settings.service_name, settings.port)
+
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+
+    workers = settings.workers or os.cpu_count() or 1  # type: ignore[attr-defined]
+    config = uvicorn.Config(
+        app_path,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        log_config=None,
+        server_header=False,
+    )
+    if workers > 1:
+        sock = config.bind_socket()
+        try:
+            MetricsAwareMultiprocess(config, sockets=[sock]).run()
+        finally:
+            sock.close()
+        return
+    config.load_app()
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
 
 def run_service_cli(app_path: str, settings_factory: Callable[[], BaseServiceSettings]) -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        import uvicorn
-
-        settings = settings_factory()
-        workers = settings.workers or os.cpu_count() or 1  # type: ignore[attr-defined]
-        uvicorn.run(
-            app_path,
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
-            timeout_graceful_shutdown=10,
-            log_config=None,
-            server_header=False,
-        )
+        serve(app_path, settings_factory())
         return
     os.environ.setdefault("LITESTAR_APP", app_path)
     from litestar.cli.main import litestar_group

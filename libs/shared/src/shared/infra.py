@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 from redis.asyncio import Redis
 
+from shared.metrics import InstrumentedRedis, MongoCommandMetrics
 from shared.settings import BaseServiceSettings
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,11 @@ Hook = Callable[[Litestar], Awaitable[None]]
 
 
 def mongo_client(settings: BaseServiceSettings) -> AsyncMongoClient[Any]:
-    """A pymongo async client with short timeouts, so readiness and requests fail fast."""
+    """A pymongo async client with short timeouts, so readiness and requests fail fast; every command's
+    duration is recorded (`mongodb_command_duration_seconds`)."""
     return AsyncMongoClient(
         settings.mongodb_url,
+        event_listeners=[MongoCommandMetrics()],
         serverSelectionTimeoutMS=settings.mongo_timeout_ms,
         connectTimeoutMS=settings.mongo_timeout_ms,
         tz_aware=True,
@@ -34,8 +37,9 @@ def mongo_client(settings: BaseServiceSettings) -> AsyncMongoClient[Any]:
 
 
 def redis_client(settings: BaseServiceSettings) -> Redis:
-    """A Redis client whose commands time out quickly, so a slow Redis cannot pile requests up."""
-    return Redis.from_url(
+    """A Redis client whose commands time out quickly, so a slow Redis cannot pile requests up; every
+    command's latency is recorded (`redis_command_duration_seconds`)."""
+    return InstrumentedRedis.from_url(
         settings.redis_url,
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
