@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -37,6 +40,15 @@ class Stack:
         raise TimeoutError(f"gateway never answered 200 on {path}")
 
 
+#: rate limits of the shared `stack` gateway (the defaults in gateway/dynamic/routes.yml are stricter)
+SHARED_STACK_LIMITS = {
+    "GATEWAY_RATE_AVERAGE": "100000",
+    "GATEWAY_RATE_BURST": "100000",
+    "GATEWAY_LOGIN_RATE_AVERAGE": "100000",
+    "GATEWAY_LOGIN_RATE_BURST": "100000",
+}
+
+
 @pytest.fixture(scope="session")
 def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
     runtime = test_tmp / "stack"
@@ -62,6 +74,9 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
         web, internal = free_port(), free_port()
         static = render_gateway(runtime / "gateway", web_port=web, internal_port=internal, keep_rollout=False)
         os.environ.update({spec["url_env"]: env[spec["url_env"]] for spec in SERVICES.values()})
+        # many contract tests log in from 127.0.0.1: the shared gateway gets limits no test reaches;
+        # the limits themselves are tested on private gateways (gateway_factory)
+        os.environ.update(SHARED_STACK_LIMITS)
         traefik = start_traefik(static, runtime / "gateway", web)
         s = Stack(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{internal}", started, env, runtime)
         s.wait_routed("/api/v1/health")
@@ -72,3 +87,89 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
             traefik.stop()
         for srv in started.values():
             srv.stop()
+
+
+@dataclass
+class Gateway:
+    """A private Traefik in front of given backends, with its own config dir and JSON access log."""
+
+    url: str
+    internal: str
+    traefik: Server
+    dynamic_dir: Path
+    access_log: Path
+    #: the access-log entries of the last `served_by` call
+    last_entries: list[dict] = field(default_factory=list)
+
+    def access_entries(self, request_ids: set[str], timeout: float = 5.0) -> list[dict]:
+        """The access-log lines of the requests sent with these X-Request-IDs (waits for all of them)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = []
+            if self.access_log.exists():
+                for line in self.access_log.read_text().splitlines():
+                    if not line.startswith("{"):
+                        continue
+                    entry = json.loads(line)
+                    if entry.get("request_X-Request-Id") in request_ids:
+                        found.append(entry)
+            if len(found) >= len(request_ids) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+    def served_by(self, paths: list[str], cookies: dict[str, str] | None = None) -> Counter:
+        """Send one GET per path and count which Traefik service answered each (from the access log)."""
+        run = uuid.uuid4().hex[:8]
+        ids = set()
+        with httpx.Client(base_url=self.url, timeout=10, cookies=cookies) as client:
+            for i, path in enumerate(paths):
+                rid = f"{run}-{i}"
+                ids.add(rid)
+                client.get(path, headers={"X-Request-ID": rid})
+        self.last_entries = self.access_entries(ids)
+        return Counter(e.get("ServiceName", "-") for e in self.last_entries)
+
+
+@pytest.fixture
+def gateway_factory(test_tmp: Path) -> Iterator[Callable[..., Gateway]]:
+    """Start private Traefik processes: `gateway_factory(core_api_url=..., pdf_service_url=..., **env)`.
+
+    Extra keyword arguments become environment variables read by the dynamic config's templates
+    (e.g. GATEWAY_HEALTHCHECK_INTERVAL="300ms"), so tests vary timing and limits without changing the
+    checked-in defaults.
+    """
+    started: list[Server] = []
+
+    def start(core_api_url: str, pdf_service_url: str, **env: str) -> Gateway:
+        runtime = test_tmp / f"gateway-{uuid.uuid4().hex[:8]}"
+        web, internal = free_port(), free_port()
+        access_log = runtime / "access.json"
+        static = render_gateway(
+            runtime, web_port=web, internal_port=internal, keep_rollout=False, access_log=access_log
+        )
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CORE_API_URL", core_api_url)
+            mp.setenv("PDF_SERVICE_URL", pdf_service_url)
+            for name in SHARED_STACK_LIMITS:
+                mp.delenv(name, raising=False)  # the checked-in defaults unless the test says otherwise
+            for name, value in env.items():
+                mp.setenv(name, value)
+            traefik = start_traefik(static, runtime, web)
+        started.append(traefik)
+        gw = Gateway(
+            f"http://127.0.0.1:{web}",
+            f"http://127.0.0.1:{internal}",
+            traefik,
+            runtime / "dynamic",
+            access_log,
+        )
+        deadline = time.monotonic() + 20
+        while httpx.get(gw.url + "/api/v1/health").status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"private gateway never routed /api/v1/health:\n{traefik.log_tail()}")
+            time.sleep(0.1)
+        return gw
+
+    yield start
+    for traefik in started:
+        traefik.stop()
