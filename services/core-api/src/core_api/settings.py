@@ -12,3 +12,14 @@ class CoreApiSettings(BaseServiceSettings):
     port: int = Field(default=4000, validation_alias="CORE_API_PORT")
     mongodb_db: str = Field(default="outdoor_core", validation_alias="CORE_API_MONGODB_DB")
     workers: int = Field(default=0, validation_alias="CORE_API_WORKERS", ge=0, description="0 = one per core")
+    # login rate limits (fixed windows in Redis; see core_api.domain.auth.rate_limit)
+    login_max_failures_per_account: int = Field(default=5, validation_alias="LOGIN_MAX_FAILURES", gt=0)
+    login_account_window_seconds: int = Field(
+        default=900, validation_alias="LOGIN_ACCOUNT_WINDOW_SECONDS", gt=0
+    )
+    login_max_attempts_per_address: int = Field(
+        default=20, validation_alias="LOGIN_MAX_ATTEMPTS_PER_ADDRESS", gt=0
+    )
+    login_address_window_seconds: int = Field(
+        default=60, validation_alias="LOGIN_ADDRESS_WINDOW_SECONDS", gt=0
+    )

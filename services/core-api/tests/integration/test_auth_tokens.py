@@ -38,9 +38,16 @@ async def test_refresh_token_is_not_an_access_token(core_client, core_settings, 
 
 async def test_expired_token_is_401(core_client, core_settings, make_tenant):
     a = await make_tenant("A")
-    expired_settings = core_settings.model_copy(update={"access_token_ttl_seconds": -60})
-    token, _ = issue_token(
-        expired_settings, user_id=a.user_id, empresa_id=a.empresa_id, role="user", typ="access"
+    # PlatformToken refuses to build an expired token, so re-sign a valid one's claims with a past exp
+    good = a.user_headers["Authorization"].split()[1]
+    secret = core_settings.jwt_secret.get_secret_value()
+    claims = jwt.decode(good, secret, algorithms=["HS256"], issuer=core_settings.jwt_issuer)
+    token = jwt.encode(
+        {**claims, "iat": claims["iat"] - 3600, "exp": claims["iat"] - 60}, secret, algorithm="HS256"
     )
     r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
+    # the same claims with a future exp are accepted, so the 401 above is about expiry
+    fresh = jwt.encode(claims, secret, algorithm="HS256")
+    r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {fresh}"})
+    assert r.status_code == 200

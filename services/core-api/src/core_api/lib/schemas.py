@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -27,6 +27,7 @@ class CamelModel(BaseModel):
         strict=False,
         str_strip_whitespace=True,
         from_attributes=True,
+        serialize_by_alias=True,
     )
 
 
@@ -50,3 +51,30 @@ class Page(CamelModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+
+#: an ObjectId rendered as its 24-hex string in responses
+IdStr = Annotated[str, BeforeValidator(lambda v: str(v) if v is not None else v)]
+
+
+class PatchModel(CamelModel):
+    """Base of PATCH bodies: every field optional, omitted fields untouched.
+
+    Fields listed in `not_nullable` may be omitted but not set to null (they are required on the
+    document), so `{"numero": null}` is a 400 instead of a broken document.
+    """
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _refuse_null(self) -> Any:
+        nulls = sorted(
+            to_camel(f) for f in self.model_fields_set if f in self.not_nullable and getattr(self, f) is None
+        )
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; omit a field to leave it unchanged")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, by Python (document) name."""
+        return self.model_dump(exclude_unset=True, by_alias=False)

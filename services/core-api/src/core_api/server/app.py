@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.plugins.pydantic import PydanticPlugin
 from shared.app import build_app, service_app_config
 from shared.infra import infra_lifespan
 
 from core_api.domain import all_controllers, all_documents
 from core_api.server.auth import jwt_auth
+from core_api.server.cli import CoreApiCLIPlugin
 from core_api.settings import CoreApiSettings
 
 
@@ -21,5 +23,7 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         route_handlers=all_controllers(),
         lifespan=[infra_lifespan(settings, all_documents())],
         auth=jwt_auth(settings),
+        # prefer_alias: responses and OpenAPI use the camelCase names of the HTTP contract
+        plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings)],
     )
     return build_app(config)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-controllers: list = []
+from core_api.domain.auth.controllers import AuthController
+
+controllers: list = [AuthController]
 documents: list = []
 
 __all__ = ["controllers", "documents"]

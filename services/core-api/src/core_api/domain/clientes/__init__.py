@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from core_api.domain.clientes.controllers import ClienteController
 from core_api.domain.clientes.models import Cliente
 
-controllers: list = []
+controllers: list = [ClienteController]
 documents: list = [Cliente]
 
 __all__ = ["controllers", "documents"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from core_api.domain.empresas.controllers import EmpresaController
 from core_api.domain.empresas.models import Empresa
 
-controllers: list = []
+controllers: list = [EmpresaController]
 documents: list = [Empresa]
 
 __all__ = ["controllers", "documents"]

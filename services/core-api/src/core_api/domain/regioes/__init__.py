@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from core_api.domain.regioes.controllers import RegiaoController
 from core_api.domain.regioes.models import Regiao
 
-controllers: list = []
+controllers: list = [RegiaoController]
 documents: list = [Regiao]
 
 __all__ = ["controllers", "documents"]

@@ -1,0 +1,89 @@
+"""/api/v1/auth: register, login, refresh (public) and me (any authenticated user)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from shared.auth import Principal
+
+from core_api.domain.auth.schemas import (
+    LoginRequest,
+    MeResponse,
+    RefreshRequest,
+    RegisterRequest,
+    RegisterResponse,
+    TokenPair,
+)
+from core_api.domain.auth.services import AuthService
+from core_api.domain.empresas.schemas import EmpresaRead
+from core_api.domain.users.schemas import UserRead
+
+
+async def _provide_auth_service(state: State) -> AuthService:
+    return AuthService(state)
+
+
+def _address(request: Request[Any, Any, Any]) -> str:
+    # behind the gateway uvicorn's proxy_headers has already put the real client here
+    return request.client.host if request.client else "unknown"
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+    dependencies = {"auth_service": Provide(_provide_auth_service, sync_to_thread=None)}
+
+    @post(
+        "/register",
+        summary="Register a new empresa and its first admin",
+        status_code=HTTP_201_CREATED,
+        security=[],
+    )
+    async def register(
+        self,
+        auth_service: NamedDependency[AuthService],
+        data: JSONBody[RegisterRequest],
+        request: Request[Any, Any, Any],
+    ) -> RegisterResponse:
+        empresa, admin = await auth_service.register(data, _address(request))
+        return RegisterResponse(
+            empresa=EmpresaRead.model_validate(empresa), admin=UserRead.model_validate(admin)
+        )
+
+    @post(
+        "/login",
+        summary="Log in with e-mail and password; returns an access and a refresh token",
+        description="Rate limited per account (failed attempts) and per client address; 429 carries Retry-After.",
+        status_code=HTTP_200_OK,
+        security=[],
+    )
+    async def login(
+        self,
+        auth_service: NamedDependency[AuthService],
+        data: JSONBody[LoginRequest],
+        request: Request[Any, Any, Any],
+    ) -> TokenPair:
+        return await auth_service.login(data, _address(request))
+
+    @post(
+        "/refresh",
+        summary="Exchange a refresh token (once) for a new token pair",
+        status_code=HTTP_200_OK,
+        security=[],
+    )
+    async def refresh(
+        self, auth_service: NamedDependency[AuthService], data: JSONBody[RefreshRequest]
+    ) -> TokenPair:
+        return await auth_service.refresh(data.refresh_token)
+
+    @get("/me", summary="The authenticated user and their empresa")
+    async def me(
+        self, auth_service: NamedDependency[AuthService], request: Request[Principal, Any, Any]
+    ) -> MeResponse:
+        user, empresa = await auth_service.me(request.user)
+        return MeResponse(user=UserRead.model_validate(user), empresa=EmpresaRead.model_validate(empresa))

@@ -1,0 +1,69 @@
+"""HTTP bodies of /auth."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core_api.domain.empresas.schemas import EmpresaCreate, EmpresaRead
+from core_api.domain.users.schemas import Nome, Password, UserRead
+from core_api.lib.schemas import CamelModel
+from core_api.lib.validators import Email
+
+
+class AdminCreate(CamelModel):
+    nome: Nome
+    email: Email
+    password: Password
+
+
+class RegisterRequest(CamelModel):
+    empresa: EmpresaCreate
+    admin: AdminCreate
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "empresa": {"nome": "Outdoor Paulista Ltda", "cnpj": "11.222.333/0001-81"},
+                    "admin": {
+                        "nome": "Maria Silva",
+                        "email": "maria@outdoorpaulista.com.br",
+                        "password": "s3nha-forte",
+                    },
+                }
+            ]
+        }
+    }
+
+
+class RegisterResponse(CamelModel):
+    empresa: EmpresaRead
+    admin: UserRead
+
+
+class LoginRequest(CamelModel):
+    # not normalised as an Email: a malformed login must be a 401 like any other wrong login
+    email: Annotated[str, Field(min_length=1, max_length=254)]
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"email": "demo@outdoor.local", "password": "demo-outdoor-2025"}]}
+    }
+
+
+class RefreshRequest(CamelModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class TokenPair(CamelModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = Field(description="lifetime of the access token in seconds")
+
+
+class MeResponse(CamelModel):
+    user: UserRead
+    empresa: EmpresaRead

@@ -1,0 +1,134 @@
+"""Registration, login, token refresh and "who am I".
+
+Logins look users up by e-mail across every empresa (the e-mail is the login, unique platform-wide);
+that is the one deliberate unscoped read, before a tenant is known. Everything after uses the
+principal's empresa.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException
+from pymongo.errors import DuplicateKeyError
+from redis.exceptions import RedisError
+from shared.auth import Principal, decode_token, issue_token
+
+from core_api.domain.auth.rate_limit import LoginRateLimiter
+from core_api.domain.auth.schemas import LoginRequest, RegisterRequest, TokenPair
+from core_api.domain.empresas.models import Empresa
+from core_api.domain.users.models import User
+from core_api.domain.users.passwords import hash_password, needs_rehash, verify_password
+from core_api.lib.errors import ConflictException
+from core_api.settings import CoreApiSettings
+
+log = logging.getLogger(__name__)
+
+WRONG_LOGIN = "wrong e-mail or password"
+
+
+def _oid(value: str) -> PydanticObjectId:
+    try:
+        return PydanticObjectId(value)
+    except (InvalidId, TypeError, ValueError):
+        raise NotAuthorizedException("Invalid token") from None
+
+
+def _email_conflict() -> ConflictException:
+    return ConflictException("a user with this email already exists", extra={"field": "admin.email"})
+
+
+async def create_empresa_with_admin(data: RegisterRequest) -> tuple[Empresa, User]:
+    """A new empresa and its first admin (also used by the `create-empresa` CLI command).
+
+    Without transactions: if the admin cannot be created the empresa is removed again.
+    """
+    if await User.find_one({"email": data.admin.email}) is not None:
+        raise _email_conflict()
+    password_hash = await hash_password(data.admin.password)
+    empresa = await Empresa(nome=data.empresa.nome, cnpj=data.empresa.cnpj).insert()
+    try:
+        admin = await User(
+            empresa_id=empresa.id,  # type: ignore[arg-type]
+            nome=data.admin.nome,
+            email=data.admin.email,
+            password_hash=password_hash,
+            role="admin",
+        ).insert()
+    except DuplicateKeyError:
+        await empresa.delete()
+        raise _email_conflict() from None
+    except BaseException:
+        await empresa.delete()
+        raise
+    return empresa, admin
+
+
+class AuthService:
+    def __init__(self, state: State) -> None:
+        self.settings: CoreApiSettings = state.settings
+        self.redis = state.redis
+        self.limiter = LoginRateLimiter(state.redis, state.settings)
+
+    # -- register -------------------------------------------------------------------------------
+    async def register(self, data: RegisterRequest, address: str) -> tuple[Empresa, User]:
+        await self.limiter.hit_address(address, action="register")
+        return await create_empresa_with_admin(data)
+
+    # -- login ----------------------------------------------------------------------------------
+    async def login(self, data: LoginRequest, address: str) -> TokenPair:
+        email = data.email.strip().lower()
+        await self.limiter.hit_address(address)
+        await self.limiter.check_account(email)
+        user = await User.find_one({"email": email})
+        ok = await verify_password(user.password_hash if user else None, data.password)
+        if not ok or user is None or not user.active:
+            await self.limiter.record_failure(email)
+            raise NotAuthorizedException(WRONG_LOGIN)
+        await self.limiter.reset_account(email)
+        if needs_rehash(user.password_hash):
+            await User.get_pymongo_collection().update_one(
+                {"_id": user.id}, {"$set": {"password_hash": await hash_password(data.password)}}
+            )
+        return self._pair(user)
+
+    # -- refresh --------------------------------------------------------------------------------
+    async def refresh(self, encoded: str) -> TokenPair:
+        """A new pair for a valid refresh token of an active user. Each refresh token works once."""
+        token = decode_token(self.settings, encoded, "refresh")
+        user = await User.find_one({"_id": _oid(token.sub)})
+        if user is None or not user.active or str(user.empresa_id) != token.empresa_id:
+            raise NotAuthorizedException("this refresh token does not belong to an active user")
+        if token.jti:
+            await self._spend(token.jti, token.exp)
+        return self._pair(user)
+
+    async def _spend(self, jti: str, exp: datetime) -> None:
+        ttl = max(int((exp - datetime.now(UTC)).total_seconds()), 1)
+        key = f"{self.settings.mongodb_db}:refresh-used:{jti}"
+        try:
+            fresh = await self.redis.set(key, 1, ex=ttl, nx=True)
+        except (RedisError, OSError) as exc:
+            log.warning("cannot record refresh token use, allowing: %s", exc)
+            return
+        if not fresh:
+            raise NotAuthorizedException("this refresh token was already used; log in again")
+
+    # -- me -------------------------------------------------------------------------------------
+    async def me(self, principal: Principal) -> tuple[User, Empresa]:
+        empresa_id = _oid(principal.empresa_id)
+        user = await User.find_one({"_id": _oid(principal.user_id), "empresa_id": empresa_id})
+        empresa = await Empresa.get(empresa_id)
+        if user is None or empresa is None:
+            raise NotAuthorizedException("this token no longer names a user")
+        return user, empresa
+
+    def _pair(self, user: User) -> TokenPair:
+        claims = {"user_id": str(user.id), "empresa_id": str(user.empresa_id), "role": user.role}
+        access, ttl = issue_token(self.settings, typ="access", **claims)  # type: ignore[arg-type]
+        refresh, _ = issue_token(self.settings, typ="refresh", **claims)  # type: ignore[arg-type]
+        return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl)

@@ -1,0 +1,66 @@
+"""/api/v1/clientes: CRUD of the empresa's clientes (advertisers)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from core_api.domain.clientes.schemas import ClienteCreate, ClienteRead, ClienteUpdate
+from core_api.domain.clientes.services import ClienteService
+from core_api.lib.deps import provide_service
+from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.schemas import Page
+
+
+class ClienteController(Controller):
+    path = "/api/v1/clientes"
+    tags = ["clientes"]
+    dependencies = {"clientes_service": provide_service(ClienteService), "list_params": provide_list_params}
+
+    @get("/", summary="List clientes (sort: nome, createdAt, updatedAt)")
+    async def list_clientes(
+        self,
+        clientes_service: NamedDependency[ClienteService],
+        list_params: NamedDependency[ListParams],
+        q: Annotated[
+            str | None,
+            QueryParameter(max_length=100, description="search in nome, documento, email, responsavel"),
+        ] = None,
+    ) -> Page[ClienteRead]:
+        items, total = await clientes_service.list(list_params, q)
+        return Page[ClienteRead](
+            items=[ClienteRead.model_validate(c) for c in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )
+
+    @post("/", summary="Create a cliente")
+    async def create_cliente(
+        self, clientes_service: NamedDependency[ClienteService], data: JSONBody[ClienteCreate]
+    ) -> ClienteRead:
+        return ClienteRead.model_validate(await clientes_service.create(data))
+
+    @get("/{cliente_id:str}", summary="Get one cliente")
+    async def get_cliente(
+        self, clientes_service: NamedDependency[ClienteService], cliente_id: FromPath[str]
+    ) -> ClienteRead:
+        return ClienteRead.model_validate(await clientes_service.get(cliente_id))
+
+    @patch("/{cliente_id:str}", summary="Change a cliente")
+    async def update_cliente(
+        self,
+        clientes_service: NamedDependency[ClienteService],
+        cliente_id: FromPath[str],
+        data: JSONBody[ClienteUpdate],
+    ) -> ClienteRead:
+        return ClienteRead.model_validate(await clientes_service.update(cliente_id, data))
+
+    @delete("/{cliente_id:str}", summary="Delete a cliente")
+    async def delete_cliente(
+        self, clientes_service: NamedDependency[ClienteService], cliente_id: FromPath[str]
+    ) -> None:
+        await clientes_service.delete(cliente_id)

@@ -1,0 +1,153 @@
+"""Demo data for a fresh database (`core-api demo-data`): one empresa, its admin, regiões, placas
+and clientes in São Paulo.
+
+One function per area, each taking the `DemoContext` built so far and adding its ids to it, so
+another area (aluguéis, PIs, contratos) extends the demo by writing `seed_<area>(ctx)` and adding
+it to `SEEDERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from beanie import PydanticObjectId
+
+from core_api.domain.clientes.models import Cliente
+from core_api.domain.empresas.models import Empresa
+from core_api.domain.placas.models import Placa
+from core_api.domain.regioes.models import Regiao
+from core_api.domain.users.models import User
+from core_api.domain.users.passwords import hash_password, verify_password
+
+DEMO_EMPRESA = "Outdoor Demo"
+DEMO_EMAIL = "demo@outdoor.local"
+#: a development-only login, printed by `make up`; the CLI refuses it outside development
+DEMO_PASSWORD = "demo-outdoor-2025"  # noqa: S105
+
+
+@dataclass
+class DemoContext:
+    """What the seeders created so far, for the next seeder to reference."""
+
+    empresa_id: PydanticObjectId
+    admin_id: PydanticObjectId
+    regioes: dict[str, PydanticObjectId] = field(default_factory=dict)
+    placas: dict[str, PydanticObjectId] = field(default_factory=dict)
+    clientes: dict[str, PydanticObjectId] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+async def seed_empresa(password: str) -> DemoContext:
+    empresa = await Empresa(nome=DEMO_EMPRESA, cnpj="11222333000181").insert()
+    admin = await User(
+        empresa_id=empresa.id,  # type: ignore[arg-type]
+        nome="Admin Demo",
+        email=DEMO_EMAIL,
+        password_hash=await hash_password(password),
+        role="admin",
+    ).insert()
+    return DemoContext(empresa_id=empresa.id, admin_id=admin.id)  # type: ignore[arg-type]
+
+
+async def seed_regioes(ctx: DemoContext) -> None:
+    for nome, descricao in [
+        ("Centro", "Sé, República, Bela Vista"),
+        ("Zona Sul", "Moema, Vila Mariana, Santo Amaro"),
+        ("Zona Oeste", "Pinheiros, Lapa, Butantã"),
+        ("Zona Leste", "Tatuapé, Mooca, Penha"),
+    ]:
+        regiao = await Regiao(empresa_id=ctx.empresa_id, nome=nome, descricao=descricao).insert()
+        ctx.regioes[nome] = regiao.id  # type: ignore[assignment]
+
+
+_PLACAS = [
+    ("SP-001", "Centro", "Av. Paulista, 1578 - Bela Vista", "frontlight", 350000),
+    ("SP-002", "Centro", "Rua da Consolação, 2200 - Consolação", "outdoor", 220000),
+    ("SP-003", "Centro", "Av. Ipiranga, 344 - República", "outdoor", 210000),
+    ("SP-004", "Zona Sul", "Av. Ibirapuera, 3103 - Moema", "painel digital", 480000),
+    ("SP-005", "Zona Sul", "Av. Santo Amaro, 4500 - Brooklin", "outdoor", 190000),
+    ("SP-006", "Zona Sul", "Rua Domingos de Morais, 2564 - Vila Mariana", "outdoor", 180000),
+    ("SP-007", "Zona Oeste", "Av. Rebouças, 3970 - Pinheiros", "frontlight", 300000),
+    ("SP-008", "Zona Oeste", "Rua Clélia, 1800 - Lapa", "outdoor", 160000),
+    ("SP-009", "Zona Oeste", "Av. Prof. Francisco Morato, 2700 - Butantã", "outdoor", 150000),
+    ("SP-010", "Zona Leste", "Rua Tuiuti, 2200 - Tatuapé", "outdoor", 170000),
+    ("SP-011", "Zona Leste", "Av. Paes de Barros, 1000 - Mooca", "painel digital", 390000),
+    ("SP-012", "Zona Leste", "Av. Amador Bueno da Veiga, 1500 - Penha", "outdoor", 140000),
+]
+
+
+async def seed_placas(ctx: DemoContext) -> None:
+    for numero, regiao, endereco, tipo, valor in _PLACAS:
+        placa = await Placa(
+            empresa_id=ctx.empresa_id,
+            numero=numero,
+            regiao_id=ctx.regioes[regiao],
+            endereco=endereco,
+            cidade="São Paulo",
+            uf="SP",
+            tipo=tipo,
+            largura_cm=900,
+            altura_cm=300,
+            valor_mensal_centavos=valor,
+        ).insert()
+        ctx.placas[numero] = placa.id  # type: ignore[assignment]
+
+
+async def seed_clientes(ctx: DemoContext) -> None:
+    for nome, documento, email, responsavel in [
+        ("Padaria Pão de Ouro", "11444777000161", "contato@paodeouro.example", "João Pereira"),
+        ("Academia Corpo em Forma", "45723174000110", "marketing@corpoemforma.example", "Carla Dias"),
+        ("Imobiliária Horizonte", "60701190000104", "midia@horizonte.example", "Renato Lima"),
+        ("Auto Escola Direção Certa", "33000167000101", "contato@direcaocerta.example", "Paula Ramos"),
+        ("Marina Costa (autônoma)", "52998224725", "marina.costa@example.com", "Marina Costa"),
+    ]:
+        cliente = await Cliente(
+            empresa_id=ctx.empresa_id,
+            nome=nome,
+            documento=documento,
+            email=email,
+            telefone="(11) 3000-0000",
+            responsavel=responsavel,
+            endereco="São Paulo - SP",
+        ).insert()
+        ctx.clientes[nome] = cliente.id  # type: ignore[assignment]
+
+
+#: run in order after `seed_empresa`; later areas append theirs
+SEEDERS: list[Callable[[DemoContext], Awaitable[None]]] = [seed_regioes, seed_placas, seed_clientes]
+
+
+async def load_demo_data(password: str = DEMO_PASSWORD, *, if_empty: bool = False) -> dict[str, object]:
+    """Load the demo once; returns the login to print and a note.
+
+    Loaded when no demo admin exists yet (and, with `if_empty`, only when there is no empresa at
+    all). A partial earlier load is not repaired: delete the demo empresa's data to start again.
+    """
+    existing = await User.find_one({"email": DEMO_EMAIL})
+    if existing is not None:
+        works = await verify_password(existing.password_hash, password)
+        return {
+            "email": DEMO_EMAIL,
+            "password": password if works else None,
+            "note": "demo data was already loaded"
+            + ("" if works else "; the demo password has been changed since"),
+            "loaded": False,
+        }
+    if if_empty and await Empresa.find_all().count() > 0:
+        return {
+            "email": None,
+            "password": None,
+            "note": "the database already has data; demo data not loaded (log in with your own users)",
+            "loaded": False,
+        }
+    ctx = await seed_empresa(password)
+    for seeder in SEEDERS:
+        await seeder(ctx)
+    return {
+        "email": DEMO_EMAIL,
+        "password": password,
+        "note": f"demo data loaded: {len(ctx.regioes)} regiões, {len(ctx.placas)} placas, "
+        f"{len(ctx.clientes)} clientes",
+        "loaded": True,
+    }

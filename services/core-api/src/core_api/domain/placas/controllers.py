@@ -1,0 +1,80 @@
+"""/api/v1/placas: CRUD of the empresa's placas (billboards)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from core_api.domain.placas.schemas import PlacaCreate, PlacaRead, PlacaUpdate
+from core_api.domain.placas.services import PlacaService
+from core_api.lib.deps import provide_service
+from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.schemas import Page
+
+
+class PlacaController(Controller):
+    path = "/api/v1/placas"
+    tags = ["placas"]
+    dependencies = {"placas_service": provide_service(PlacaService), "list_params": provide_list_params}
+
+    @get(
+        "/",
+        summary="List placas (filter by região, ativa, cidade, text; sort: numero, cidade, valorMensalCentavos, createdAt)",
+    )
+    async def list_placas(
+        self,
+        placas_service: NamedDependency[PlacaService],
+        list_params: NamedDependency[ListParams],
+        q: Annotated[
+            str | None,
+            QueryParameter(max_length=100, description="search in numero, endereco, cidade, descricao"),
+        ] = None,
+        regiao_id: Annotated[
+            str | None, QueryParameter(name="regiaoId", max_length=24, description="only this região")
+        ] = None,
+        ativa: Annotated[
+            bool | None, QueryParameter(description="only active (true) or inactive (false) placas")
+        ] = None,
+        cidade: Annotated[
+            str | None, QueryParameter(max_length=120, description="exact city, case-insensitive")
+        ] = None,
+    ) -> Page[PlacaRead]:
+        items, total = await placas_service.list(
+            list_params, q=q, regiao_id=regiao_id, ativa=ativa, cidade=cidade
+        )
+        return Page[PlacaRead](
+            items=[PlacaRead.model_validate(p) for p in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )
+
+    @post("/", summary="Create a placa (numero unique in the empresa; regiaoId must be one of your regiões)")
+    async def create_placa(
+        self, placas_service: NamedDependency[PlacaService], data: JSONBody[PlacaCreate]
+    ) -> PlacaRead:
+        return PlacaRead.model_validate(await placas_service.create(data))
+
+    @get("/{placa_id:str}", summary="Get one placa")
+    async def get_placa(
+        self, placas_service: NamedDependency[PlacaService], placa_id: FromPath[str]
+    ) -> PlacaRead:
+        return PlacaRead.model_validate(await placas_service.get(placa_id))
+
+    @patch("/{placa_id:str}", summary="Change a placa")
+    async def update_placa(
+        self,
+        placas_service: NamedDependency[PlacaService],
+        placa_id: FromPath[str],
+        data: JSONBody[PlacaUpdate],
+    ) -> PlacaRead:
+        return PlacaRead.model_validate(await placas_service.update(placa_id, data))
+
+    @delete("/{placa_id:str}", summary="Delete a placa")
+    async def delete_placa(
+        self, placas_service: NamedDependency[PlacaService], placa_id: FromPath[str]
+    ) -> None:
+        await placas_service.delete(placa_id)

@@ -1,0 +1,121 @@
+"""Placas of the caller's empresa."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from beanie import PydanticObjectId
+from litestar.datastructures import State
+from litestar.exceptions import ValidationException
+from shared.auth import Principal
+
+from core_api.domain.placas.models import Placa
+from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
+from core_api.domain.regioes.models import Regiao
+from core_api.lib.listing import ListParams, db_sort
+from core_api.lib.repository import TenantRepository, text_filter
+
+SORT_FIELDS = {
+    "numero": "numero",
+    "cidade": "cidade",
+    "valorMensalCentavos": "valor_mensal_centavos",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+}
+SEARCH_FIELDS = ["numero", "endereco", "cidade", "descricao"]
+
+
+class PlacaRepository(TenantRepository[Placa]):
+    label = "placa"
+    unique_fields = {"empresa_numero_unique": "numero"}
+
+
+class PlacaService:
+    def __init__(self, principal: Principal, state: State) -> None:
+        self.repo = PlacaRepository(Placa, principal.empresa_id)
+        self.regioes = TenantRepository(Regiao, principal.empresa_id, label="região")
+
+    async def list(
+        self,
+        params: ListParams,
+        *,
+        q: str | None = None,
+        regiao_id: str | None = None,
+        ativa: bool | None = None,
+        cidade: str | None = None,
+    ) -> tuple[list[Placa], int]:
+        query: dict[str, Any] = text_filter(SEARCH_FIELDS, q) if q else {}
+        if regiao_id is not None:
+            query["regiao_id"] = _filter_id(regiao_id, "regiaoId")
+        if ativa is not None:
+            query["ativa"] = ativa
+        if cidade:
+            query["cidade"] = {"$regex": f"^{re.escape(cidade.strip())}$", "$options": "i"}
+        return await self.repo.page(
+            query,
+            page=params.page,
+            page_size=params.page_size,
+            sort=db_sort(params.sort, SORT_FIELDS),
+            allowed_sort=tuple(SORT_FIELDS.values()),
+            default_sort="numero",
+        )
+
+    async def get(self, placa_id: str) -> Placa:
+        return await self.repo.get(placa_id)
+
+    async def create(self, data: PlacaCreate) -> Placa:
+        fields = data.model_dump(by_alias=False)
+        fields["regiao_id"] = await self._regiao_of_empresa(fields["regiao_id"])
+        placa = await self.repo.create(Placa(empresa_id=self.repo.empresa_id, **fields))
+        await self._undo_if_regiao_vanished(placa, placa.regiao_id, delete=True)
+        return placa
+
+    async def update(self, placa_id: str, data: PlacaUpdate) -> Placa:
+        changes = data.changes()
+        if "regiao_id" in changes:
+            before = await self.repo.get(placa_id)
+            changes["regiao_id"] = await self._regiao_of_empresa(changes["regiao_id"])
+            placa = await self.repo.update(placa_id, changes)
+            await self._undo_if_regiao_vanished(placa, before.regiao_id, delete=False)
+            return placa
+        return await self.repo.update(placa_id, changes)
+
+    async def delete(self, placa_id: str) -> None:
+        await self.repo.delete(placa_id)
+
+    # -- rules ----------------------------------------------------------------------------------
+    async def _regiao_of_empresa(self, regiao_id: str) -> PydanticObjectId:
+        oid = _filter_id(regiao_id, "regiaoId")
+        if await self.regioes.count({"_id": oid}) == 0:
+            raise _regiao_missing(regiao_id)
+        return oid
+
+    async def _undo_if_regiao_vanished(
+        self, placa: Placa, previous: PydanticObjectId, *, delete: bool
+    ) -> None:
+        """The região may be deleted between our check and our write (no transactions): re-check
+        after writing and undo (see RegiaoService.delete for the other half)."""
+        if await self.regioes.count({"_id": placa.regiao_id}):
+            return
+        if delete:
+            await self.repo.delete(placa.id)  # type: ignore[arg-type]
+        else:
+            await self.repo.update(placa.id, {"regiao_id": previous})  # type: ignore[arg-type]
+        raise _regiao_missing(str(placa.regiao_id))
+
+
+def _filter_id(value: str, field: str) -> PydanticObjectId:
+    try:
+        return PydanticObjectId(value)
+    except Exception:
+        raise ValidationException(
+            f"{field} must be a 24-character hexadecimal id", extra={"field": field}
+        ) from None
+
+
+def _regiao_missing(regiao_id: str) -> ValidationException:
+    return ValidationException(
+        f"regiaoId {regiao_id} does not name a região of your empresa; create it first or use GET /api/v1/regioes",
+        extra={"field": "regiaoId"},
+    )

@@ -1,0 +1,65 @@
+"""/api/v1/regioes: CRUD of the empresa's regiões."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from core_api.domain.regioes.schemas import RegiaoCreate, RegiaoRead, RegiaoUpdate
+from core_api.domain.regioes.services import RegiaoService
+from core_api.lib.deps import provide_service
+from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.schemas import Page
+
+
+class RegiaoController(Controller):
+    path = "/api/v1/regioes"
+    tags = ["regiões"]
+    dependencies = {"regioes_service": provide_service(RegiaoService), "list_params": provide_list_params}
+
+    @get("/", summary="List regiões (sort: nome, createdAt, updatedAt)")
+    async def list_regioes(
+        self,
+        regioes_service: NamedDependency[RegiaoService],
+        list_params: NamedDependency[ListParams],
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="search in nome and descricao")
+        ] = None,
+    ) -> Page[RegiaoRead]:
+        items, total = await regioes_service.list(list_params, q)
+        return Page[RegiaoRead](
+            items=[RegiaoRead.model_validate(r) for r in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )
+
+    @post("/", summary="Create a região (nome unique in the empresa)")
+    async def create_regiao(
+        self, regioes_service: NamedDependency[RegiaoService], data: JSONBody[RegiaoCreate]
+    ) -> RegiaoRead:
+        return RegiaoRead.model_validate(await regioes_service.create(data))
+
+    @get("/{regiao_id:str}", summary="Get one região")
+    async def get_regiao(
+        self, regioes_service: NamedDependency[RegiaoService], regiao_id: FromPath[str]
+    ) -> RegiaoRead:
+        return RegiaoRead.model_validate(await regioes_service.get(regiao_id))
+
+    @patch("/{regiao_id:str}", summary="Change a região")
+    async def update_regiao(
+        self,
+        regioes_service: NamedDependency[RegiaoService],
+        regiao_id: FromPath[str],
+        data: JSONBody[RegiaoUpdate],
+    ) -> RegiaoRead:
+        return RegiaoRead.model_validate(await regioes_service.update(regiao_id, data))
+
+    @delete("/{regiao_id:str}", summary="Delete a região (409 while it has placas)")
+    async def delete_regiao(
+        self, regioes_service: NamedDependency[RegiaoService], regiao_id: FromPath[str]
+    ) -> None:
+        await regioes_service.delete(regiao_id)

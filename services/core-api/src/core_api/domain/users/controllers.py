@@ -1,0 +1,60 @@
+"""/api/v1/users: admin-only user management in the caller's empresa."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from shared.auth import admin_guard
+
+from core_api.domain.users.schemas import UserCreate, UserRead, UserUpdate
+from core_api.domain.users.services import UserService
+from core_api.lib.deps import provide_service
+from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.schemas import Page
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+    guards = [admin_guard]
+    dependencies = {"users_service": provide_service(UserService), "list_params": provide_list_params}
+
+    @get("/", summary="List the empresa's users (admin)")
+    async def list_users(
+        self,
+        users_service: NamedDependency[UserService],
+        list_params: NamedDependency[ListParams],
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="search in nome and email")
+        ] = None,
+    ) -> Page[UserRead]:
+        items, total = await users_service.list(list_params, q)
+        return Page[UserRead](
+            items=[UserRead.model_validate(u) for u in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )
+
+    @post("/", summary="Create a user in the empresa (admin)")
+    async def create_user(
+        self, users_service: NamedDependency[UserService], data: JSONBody[UserCreate]
+    ) -> UserRead:
+        return UserRead.model_validate(await users_service.create(data))
+
+    @get("/{user_id:str}", summary="Get one user (admin)")
+    async def get_user(self, users_service: NamedDependency[UserService], user_id: FromPath[str]) -> UserRead:
+        return UserRead.model_validate(await users_service.get(user_id))
+
+    @patch("/{user_id:str}", summary="Change a user's name, e-mail, password, role or active flag (admin)")
+    async def update_user(
+        self, users_service: NamedDependency[UserService], user_id: FromPath[str], data: JSONBody[UserUpdate]
+    ) -> UserRead:
+        return UserRead.model_validate(await users_service.update(user_id, data))
+
+    @delete("/{user_id:str}", summary="Delete a user (admin); the last admin cannot be removed")
+    async def delete_user(self, users_service: NamedDependency[UserService], user_id: FromPath[str]) -> None:
+        await users_service.delete(user_id)

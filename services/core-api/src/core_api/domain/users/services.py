@@ -1,0 +1,106 @@
+"""Admin-only user management inside the caller's empresa."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.datastructures import State
+from shared.auth import Principal
+
+from core_api.domain.users.models import User
+from core_api.domain.users.passwords import hash_password
+from core_api.domain.users.schemas import UserCreate, UserUpdate
+from core_api.lib.errors import ConflictException
+from core_api.lib.listing import ListParams, db_sort
+from core_api.lib.repository import TenantRepository, text_filter
+
+SORT_FIELDS = {"nome": "nome", "email": "email", "createdAt": "created_at"}
+
+
+class UserRepository(TenantRepository[User]):
+    label = "user"
+    unique_fields = {"email_unique": "email"}
+
+
+class UserService:
+    def __init__(self, principal: Principal, state: State) -> None:
+        self.principal = principal
+        self.repo = UserRepository(User, principal.empresa_id)
+
+    async def list(self, params: ListParams, q: str | None = None) -> tuple[list[User], int]:
+        query = text_filter(["nome", "email"], q) if q else {}
+        return await self.repo.page(
+            query,
+            page=params.page,
+            page_size=params.page_size,
+            sort=db_sort(params.sort, SORT_FIELDS),
+            allowed_sort=tuple(SORT_FIELDS.values()),
+            default_sort="created_at",
+        )
+
+    async def get(self, user_id: str) -> User:
+        return await self.repo.get(user_id)
+
+    async def create(self, data: UserCreate) -> User:
+        await self._refuse_taken_email(data.email)
+        user = User(
+            empresa_id=self.repo.empresa_id,
+            nome=data.nome,
+            email=data.email,
+            password_hash=await hash_password(data.password),
+            role=data.role,
+        )
+        return await self.repo.create(user)
+
+    async def update(self, user_id: str, data: UserUpdate) -> User:
+        before = await self.repo.get(user_id)
+        changes: dict[str, Any] = data.changes()
+        if "password" in changes:
+            changes["password_hash"] = await hash_password(changes.pop("password"))
+        if "email" in changes and changes["email"] != before.email:
+            await self._refuse_taken_email(changes["email"])
+        loses_admin = (
+            before.role == "admin"
+            and before.active
+            and (changes.get("role", "admin") != "admin" or changes.get("active", True) is False)
+        )
+        if loses_admin:
+            await self._refuse_last_admin(before)
+        after = await self.repo.update(before.id, changes)  # type: ignore[arg-type]
+        if loses_admin and await self._active_admins() == 0:
+            # two admins demoting each other at once: undo ours (no transactions on FerretDB)
+            await self.repo.update(before.id, {"role": before.role, "active": before.active})  # type: ignore[arg-type]
+            raise self._last_admin_error()
+        return after
+
+    async def delete(self, user_id: str) -> None:
+        user = await self.repo.get(user_id)
+        is_admin = user.role == "admin" and user.active
+        if is_admin:
+            await self._refuse_last_admin(user)
+        await self.repo.delete(user.id)  # type: ignore[arg-type]
+        if is_admin and await self._active_admins() == 0:
+            await user.insert()  # compensate a concurrent removal of the other admin
+            raise self._last_admin_error()
+
+    # -- rules ----------------------------------------------------------------------------------
+    async def _active_admins(self) -> int:
+        return await self.repo.count({"role": "admin", "active": True})
+
+    async def _refuse_last_admin(self, user: User) -> None:
+        others = await self.repo.count({"role": "admin", "active": True, "_id": {"$ne": user.id}})
+        if others == 0:
+            raise self._last_admin_error()
+
+    @staticmethod
+    def _last_admin_error() -> ConflictException:
+        return ConflictException(
+            "the empresa would be left without an active admin; promote another user to admin first",
+            extra={"field": "role"},
+        )
+
+    @staticmethod
+    async def _refuse_taken_email(email: str) -> None:
+        # e-mail is the login, unique across every empresa: this lookup is deliberately unscoped
+        if await User.find_one({"email": email}) is not None:
+            raise ConflictException("a user with this email already exists", extra={"field": "email"})

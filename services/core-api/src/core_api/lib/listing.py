@@ -1,0 +1,62 @@
+"""Query parameters every list route shares: `page`, `pageSize` (bounded) and `sort`.
+
+`provide_list_params` is a Litestar dependency, so the parameters are validated (400 on a bad
+value, e.g. `pageSize=500`) and documented in OpenAPI once for every list route that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar.di import Provide
+from litestar.exceptions import ValidationException
+from litestar.params import QueryParameter
+
+from core_api.lib.schemas import MAX_PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class ListParams:
+    page: int
+    page_size: int
+    sort: str | None
+
+
+async def _list_params(
+    page: Annotated[int, QueryParameter(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    page_size: Annotated[
+        int,
+        QueryParameter(
+            name="pageSize", ge=1, le=MAX_PAGE_SIZE, description=f"items per page (≤ {MAX_PAGE_SIZE})"
+        ),
+    ] = 20,
+    sort: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=40,
+            description="field to sort by, `-` prefix for descending (e.g. `numero`, `-createdAt`)",
+        ),
+    ] = None,
+) -> ListParams:
+    return ListParams(page=page, page_size=page_size, sort=sort)
+
+
+#: register under the name `list_params` on a controller or route
+provide_list_params = Provide(_list_params, sync_to_thread=None)
+
+
+def db_sort(sort: str | None, fields: Mapping[str, str]) -> str | None:
+    """Translate a wire sort key (`-createdAt`) to a document field (`-created_at`).
+
+    `fields` maps the names clients may sort by to document fields; anything else is a 400 naming
+    the allowed ones.
+    """
+    if not sort:
+        return None
+    descending = sort.startswith("-")
+    name = sort[1:] if descending else sort
+    if name not in fields:
+        raise ValidationException(f"cannot sort by {name!r}; use one of: {', '.join(fields)}")
+    return ("-" if descending else "") + fields[name]
