@@ -23,3 +23,12 @@ class CoreApiSettings(BaseServiceSettings):
     login_address_window_seconds: int = Field(
         default=60, validation_alias="LOGIN_ADDRESS_WINDOW_SECONDS", gt=0
     )
+    booking_pending_timeout_seconds: float = Field(
+        default=60,
+        validation_alias="CORE_API_BOOKING_PENDING_TIMEOUT_SECONDS",
+        gt=0,
+        description="a booking still pending after this long is considered crashed and undone",
+    )
+    booking_sweep_interval_seconds: float = Field(
+        default=30, validation_alias="CORE_API_BOOKING_SWEEP_INTERVAL_SECONDS", gt=0
+    )

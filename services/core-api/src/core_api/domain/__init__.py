@@ -14,3 +14,13 @@ def all_controllers() -> list:
 
 def all_documents() -> list:
     return [d for area in AREAS for d in area.documents]
+
+
+def all_on_ready() -> list:
+    """Lifespan hooks run once MongoDB is initialised (an area may export `on_ready`)."""
+    return [h for area in AREAS for h in getattr(area, "on_ready", [])]
+
+
+def all_on_close() -> list:
+    """Lifespan hooks run at shutdown (an area may export `on_close`)."""
+    return [h for area in AREAS for h in getattr(area, "on_close", [])]

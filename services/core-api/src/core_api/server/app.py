@@ -7,7 +7,7 @@ from litestar.plugins.pydantic import PydanticPlugin
 from shared.app import build_app, service_app_config
 from shared.infra import infra_lifespan
 
-from core_api.domain import all_controllers, all_documents
+from core_api.domain import all_controllers, all_documents, all_on_close, all_on_ready
 from core_api.server.auth import jwt_auth
 from core_api.server.cli import CoreApiCLIPlugin
 from core_api.settings import CoreApiSettings
@@ -21,7 +21,9 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         title="Outdoor platform — core API",
         description="Tenants, users, regiões, placas, clientes, aluguéis, PIs and contratos.",
         route_handlers=all_controllers(),
-        lifespan=[infra_lifespan(settings, all_documents())],
+        lifespan=[
+            infra_lifespan(settings, all_documents(), on_ready=all_on_ready(), on_close=all_on_close())
+        ],
         auth=jwt_auth(settings),
         # prefer_alias: responses and OpenAPI use the camelCase names of the HTTP contract
         plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings)],

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-controllers: list = []
-documents: list = []
+from core_api.domain.contratos.controllers import ContratoController
+from core_api.domain.contratos.models import Contrato
+
+controllers: list = [ContratoController]
+documents: list = [Contrato]
 
 __all__ = ["controllers", "documents"]

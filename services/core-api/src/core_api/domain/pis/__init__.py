@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-controllers: list = []
-documents: list = []
+from core_api.domain.pis.controllers import PIController
+from core_api.domain.pis.models import PI
+
+controllers: list = [PIController]
+documents: list = [PI]
 
 __all__ = ["controllers", "documents"]

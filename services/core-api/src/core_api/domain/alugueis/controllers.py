@@ -1,0 +1,102 @@
+"""/api/v1/alugueis and /api/v1/placas/disponiveis."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, delete, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK
+
+from core_api.domain.alugueis.schemas import AluguelCreate, AluguelRead, PlacaDisponivel
+from core_api.domain.alugueis.services import AluguelService, DisponibilidadeService
+from core_api.lib.deps import provide_service
+from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.schemas import Page
+
+
+class AluguelController(Controller):
+    path = "/api/v1/alugueis"
+    tags = ["alugueis"]
+    dependencies = {"aluguel_service": provide_service(AluguelService), "list_params": provide_list_params}
+
+    @get("/")
+    async def list_alugueis(
+        self,
+        aluguel_service: AluguelService,
+        list_params: ListParams,
+        placa_id: Annotated[str | None, Parameter(query="placaId")] = None,
+        cliente_id: Annotated[str | None, Parameter(query="clienteId")] = None,
+        pi_id: Annotated[str | None, Parameter(query="piId")] = None,
+        status: Literal["ativo", "cancelado"] | None = None,
+        inicio: Annotated[datetime | None, Parameter(description="overlapping this period")] = None,
+        fim: datetime | None = None,
+    ) -> Page[AluguelRead]:
+        """Aluguéis of the caller's empresa; `inicio`/`fim` keep those overlapping the period."""
+        items, total = await aluguel_service.list(
+            placa_id=placa_id,
+            cliente_id=cliente_id,
+            pi_id=pi_id,
+            status=status,
+            inicio=inicio,
+            fim=fim,
+            params=list_params,
+        )
+        return Page[AluguelRead](
+            items=[AluguelRead.from_doc(a) for a in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )
+
+    @post("/")
+    async def create_aluguel(self, aluguel_service: AluguelService, data: AluguelCreate) -> AluguelRead:
+        """Book a placa for [inicio, fim) (whole local days, `fim` exclusive); 409 if any day is taken."""
+        return AluguelRead.from_doc(await aluguel_service.create(data))
+
+    @get("/{aluguel_id:str}")
+    async def get_aluguel(self, aluguel_service: AluguelService, aluguel_id: str) -> AluguelRead:
+        return AluguelRead.from_doc(await aluguel_service.get(aluguel_id))
+
+    @post("/{aluguel_id:str}/cancel", status_code=HTTP_200_OK)
+    async def cancel_aluguel(self, aluguel_service: AluguelService, aluguel_id: str) -> AluguelRead:
+        """Cancel and free the placa's days."""
+        return AluguelRead.from_doc(await aluguel_service.cancel(aluguel_id))
+
+    @delete("/{aluguel_id:str}")
+    async def delete_aluguel(self, aluguel_service: AluguelService, aluguel_id: str) -> None:
+        """Same as cancel (the record is kept, with status `cancelado`)."""
+        await aluguel_service.cancel(aluguel_id)
+
+
+class DisponiveisController(Controller):
+    """Lives with the aluguéis because it reads their slots. Litestar matches the static segment
+    `disponiveis` before the placas area's `/{placa_id}` (tested)."""
+
+    path = "/api/v1/placas/disponiveis"
+    tags = ["placas"]
+    dependencies = {
+        "disponibilidade_service": provide_service(DisponibilidadeService),
+        "list_params": provide_list_params,
+    }
+
+    @get("/")
+    async def placas_disponiveis(
+        self,
+        disponibilidade_service: DisponibilidadeService,
+        list_params: ListParams,
+        inicio: datetime,
+        fim: datetime,
+        regiao_id: Annotated[str | None, Parameter(query="regiaoId")] = None,
+    ) -> Page[PlacaDisponivel]:
+        """Active placas free for the whole period [inicio, fim), optionally of one região."""
+        items, total = await disponibilidade_service.placas_livres(
+            inicio=inicio, fim=fim, regiao_id=regiao_id, params=list_params
+        )
+        return Page[PlacaDisponivel](
+            items=[PlacaDisponivel.from_doc(p) for p in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )

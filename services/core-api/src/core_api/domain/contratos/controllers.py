@@ -1,0 +1,45 @@
+"""/api/v1/contratos."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from core_api.domain.contratos.schemas import ContratoCreate, ContratoRead
+from core_api.domain.contratos.services import ContratoService
+from core_api.lib.deps import provide_service
+from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.schemas import Page
+
+
+class ContratoController(Controller):
+    path = "/api/v1/contratos"
+    tags = ["contratos"]
+    dependencies = {"contrato_service": provide_service(ContratoService), "list_params": provide_list_params}
+
+    @get("/")
+    async def list_contratos(
+        self,
+        contrato_service: ContratoService,
+        list_params: ListParams,
+        pi_id: Annotated[str | None, Parameter(query="piId")] = None,
+        cliente_id: Annotated[str | None, Parameter(query="clienteId")] = None,
+    ) -> Page[ContratoRead]:
+        items, total = await contrato_service.list(list_params, pi_id=pi_id, cliente_id=cliente_id)
+        return Page[ContratoRead](
+            items=[ContratoRead.from_doc(c) for c in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )
+
+    @post("/")
+    async def create_contrato(self, contrato_service: ContratoService, data: ContratoCreate) -> ContratoRead:
+        """The contrato of a PI (one per PI, 409 on a second; 409 for a cancelled PI)."""
+        return ContratoRead.from_doc(await contrato_service.create(data))
+
+    @get("/{contrato_id:str}")
+    async def get_contrato(self, contrato_service: ContratoService, contrato_id: str) -> ContratoRead:
+        return ContratoRead.from_doc(await contrato_service.get(contrato_id))

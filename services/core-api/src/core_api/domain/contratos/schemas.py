@@ -1,0 +1,44 @@
+"""HTTP bodies of /contratos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from core_api.domain.contratos.models import Contrato
+from core_api.lib.schemas import CamelModel
+
+
+class ContratoCreate(CamelModel):
+    """Make the contrato of a PI (one per PI; not from a cancelled PI)."""
+
+    pi_id: str = Field(min_length=1, max_length=64)
+
+
+class ContratoRead(CamelModel):
+    id: str
+    numero: int
+    codigo: str
+    pi_id: str
+    cliente_id: str
+    inicio: datetime
+    fim: datetime
+    valor_total_centavos: int
+    produto: str
+    created_at: datetime
+
+    @classmethod
+    def from_doc(cls, doc: Contrato) -> ContratoRead:
+        return cls(
+            id=str(doc.id),
+            numero=doc.numero,
+            codigo=doc.codigo,
+            pi_id=str(doc.pi_id),
+            cliente_id=str(doc.cliente_id),
+            inicio=doc.inicio,
+            fim=doc.fim,
+            valor_total_centavos=doc.valor_total_centavos,
+            produto=doc.produto,
+            created_at=doc.created_at,
+        )

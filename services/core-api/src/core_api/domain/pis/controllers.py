@@ -1,0 +1,67 @@
+"""/api/v1/pis."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK
+
+from core_api.domain.pis.schemas import PICreate, PIRead, PIStatusPublico, PIUpdate
+from core_api.domain.pis.services import PIService, status_publico
+from core_api.lib.deps import provide_service
+from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.schemas import Page
+
+
+class PIController(Controller):
+    path = "/api/v1/pis"
+    tags = ["pis"]
+    dependencies = {"pi_service": provide_service(PIService), "list_params": provide_list_params}
+
+    @get("/")
+    async def list_pis(
+        self,
+        pi_service: PIService,
+        list_params: ListParams,
+        cliente_id: Annotated[str | None, Parameter(query="clienteId")] = None,
+        placa_id: Annotated[
+            str | None, Parameter(query="placaId", description="PIs booking this placa")
+        ] = None,
+        status: PIStatusPublico | None = None,
+        inicio: Annotated[datetime | None, Parameter(description="overlapping this period")] = None,
+        fim: datetime | None = None,
+    ) -> Page[PIRead]:
+        items, total = await pi_service.list(
+            list_params, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=inicio, fim=fim
+        )
+        return Page[PIRead](
+            items=[PIRead.from_doc(p, status_publico(p)) for p in items],
+            total=total,
+            page=list_params.page,
+            page_size=list_params.page_size,
+        )
+
+    @post("/")
+    async def create_pi(self, pi_service: PIService, data: PICreate) -> PIRead:
+        """Book every placa for [inicio, fim) — all or none; 409 names the placas already taken."""
+        pi = await pi_service.create(data)
+        return PIRead.from_doc(pi, status_publico(pi))
+
+    @get("/{pi_id:str}")
+    async def get_pi(self, pi_service: PIService, pi_id: str) -> PIRead:
+        pi = await pi_service.get(pi_id)
+        return PIRead.from_doc(pi, status_publico(pi))
+
+    @patch("/{pi_id:str}")
+    async def update_pi(self, pi_service: PIService, pi_id: str, data: PIUpdate) -> PIRead:
+        """Edit produto/descricao/valorTotalCentavos or move the status; cancelling frees the placas."""
+        pi = await pi_service.update(pi_id, data)
+        return PIRead.from_doc(pi, status_publico(pi))
+
+    @post("/{pi_id:str}/cancel", status_code=HTTP_200_OK)
+    async def cancel_pi(self, pi_service: PIService, pi_id: str) -> PIRead:
+        pi = await pi_service.cancel(pi_id)
+        return PIRead.from_doc(pi, status_publico(pi))
