@@ -16,7 +16,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from litestar.exceptions import NotFoundException
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from core_api.lib.documents import TenantDocument, utcnow
 from core_api.lib.errors import ConflictException
@@ -130,6 +130,11 @@ class TenantRepository(Generic[D]):
             )
         except DuplicateKeyError as exc:
             raise self._conflict(exc) from None
+        except OperationFailure as exc:
+            # FerretDB (SQLite) reports a unique violation on update as a generic error
+            if "UNIQUE constraint failed" in str(exc):
+                raise self._conflict(exc) from None
+            raise
         if result.matched_count == 0:
             raise NotFoundException(f"{self.label} {doc_id} not found")
         return await self.get(oid)
@@ -140,11 +145,14 @@ class TenantRepository(Generic[D]):
         if result.deleted_count == 0:
             raise NotFoundException(f"{self.label} {doc_id} not found")
 
-    def _conflict(self, exc: DuplicateKeyError) -> ConflictException:
+    def _conflict(self, exc: OperationFailure) -> ConflictException:
         message = str(exc)
-        for index_name, field in self.unique_fields.items():
-            if index_name in message:
-                return ConflictException(
-                    f"a {self.label} with this {field} already exists", extra={"field": field}
-                )
+        fields = [field for index_name, field in self.unique_fields.items() if index_name in message]
+        if not fields and len(self.unique_fields) == 1:
+            # FerretDB's duplicate-key message on insert does not name the index
+            fields = list(self.unique_fields.values())
+        if fields:
+            return ConflictException(
+                f"a {self.label} with this {fields[0]} already exists", extra={"field": fields[0]}
+            )
         return ConflictException(f"this {self.label} conflicts with an existing one")

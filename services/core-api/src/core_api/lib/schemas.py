@@ -40,8 +40,28 @@ def _aware(value: datetime) -> datetime:
 #: a timezone-aware datetime; naive ones are refused with a clear message
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
+
+def _require_int(value: object) -> object:
+    # Litestar validates bodies with strict=False, which overrides Field(strict=True): check here
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer number (no quotes, no decimals)")
+    return value
+
+
+def _require_bool(value: object) -> object:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
 #: money in integer cents, never negative
-Centavos = Annotated[int, Field(ge=0, le=10**13, strict=True)]
+Centavos = Annotated[int, BeforeValidator(_require_int), Field(ge=0, le=10**13, strict=True)]
+
+#: an integer that refuses "12", 12.0 and true
+StrictInteger = Annotated[int, BeforeValidator(_require_int)]
+
+#: a boolean that refuses "yes", 1 and "true"
+StrictBoolean = Annotated[bool, BeforeValidator(_require_bool)]
 
 
 class Page(CamelModel, Generic[T]):

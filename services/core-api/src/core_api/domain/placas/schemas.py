@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StrictBool
+from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, Centavos, IdStr, PatchModel
+from core_api.lib.schemas import CamelModel, Centavos, IdStr, PatchModel, StrictBoolean, StrictInteger
 from core_api.lib.validators import Uf
 
 Numero = Annotated[str, Field(min_length=1, max_length=40, description="unique in the empresa")]
@@ -14,7 +14,7 @@ ObjectIdText = Annotated[
 ]
 Endereco = Annotated[str, Field(min_length=1, max_length=300)]
 ShortText = Annotated[str, Field(max_length=120)]
-Centimetros = Annotated[int, Field(ge=1, le=100_000, strict=True)]
+Centimetros = Annotated[StrictInteger, Field(ge=1, le=100_000)]
 Descricao = Annotated[str, Field(max_length=2000)]
 
 _EXAMPLE = {
@@ -41,7 +41,7 @@ class PlacaCreate(CamelModel):
     largura_cm: Centimetros | None = None
     altura_cm: Centimetros | None = None
     valor_mensal_centavos: Centavos = 0
-    ativa: StrictBool = True
+    ativa: StrictBoolean = True
     descricao: Descricao | None = None
 
     model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}
@@ -59,7 +59,7 @@ class PlacaUpdate(PatchModel):
     largura_cm: Centimetros | None = None
     altura_cm: Centimetros | None = None
     valor_mensal_centavos: Centavos | None = None
-    ativa: StrictBool | None = None
+    ativa: StrictBoolean | None = None
     descricao: Descricao | None = None
 
     model_config = {"json_schema_extra": {"examples": [{"valorMensalCentavos": 275000, "ativa": False}]}}

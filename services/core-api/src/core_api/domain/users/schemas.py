@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, IdStr, PatchModel
+from core_api.lib.schemas import CamelModel, IdStr, PatchModel, StrictBoolean
 from core_api.lib.validators import Email
 
 Nome = Annotated[str, Field(min_length=1, max_length=120)]
@@ -47,7 +47,7 @@ class UserUpdate(PatchModel):
     email: Email | None = None
     password: Password | None = None
     role: Role | None = None
-    active: bool | None = None
+    active: StrictBoolean | None = None
 
     model_config = {"json_schema_extra": {"examples": [{"role": "admin"}, {"active": False}]}}
 
