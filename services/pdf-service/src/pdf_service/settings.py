@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from shared.settings import BaseServiceSettings
 
 
@@ -15,3 +15,30 @@ class PdfServiceSettings(BaseServiceSettings):
     workers: int = Field(
         default=0, validation_alias="PDF_SERVICE_WORKERS", ge=0, description="0 = one per core"
     )
+    render_timeout_seconds: float = Field(
+        default=30.0,
+        validation_alias="PDF_RENDER_TIMEOUT_SECONDS",
+        gt=0,
+        description="a document still rendering after this is stopped and its job fails",
+    )
+    worker_concurrency: int = Field(
+        default=1,
+        validation_alias="PDF_WORKER_CONCURRENCY",
+        ge=1,
+        description="documents one worker process renders at the same time (one child process each)",
+    )
+
+    @property
+    def job_lease_seconds(self) -> float:
+        """How long a worker owns a job it started: below the claim timeout, so a job whose worker died
+        is free again by the time another worker claims its message."""
+        return self.event_claim_idle_ms / 1000 * 0.8
+
+    @model_validator(mode="after")
+    def _render_fits_in_lease(self) -> PdfServiceSettings:
+        if self.render_timeout_seconds >= self.job_lease_seconds:
+            raise ValueError(
+                "PDF_RENDER_TIMEOUT_SECONDS must be below 80% of EVENT_CLAIM_IDLE_MS, or another worker "
+                "could take over a job that is still rendering"
+            )
+        return self

@@ -35,7 +35,7 @@ def _context() -> Any:
     with _ctx_lock:
         if _ctx is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["weasyprint", "shared.documents.render"])
+            ctx.set_forkserver_preload(["shared.documents._forkserver_warmup"])
             _ctx = ctx
     return _ctx
 

@@ -1,15 +1,23 @@
-"""The pdf-service application factory (HTTP side)."""
+"""The pdf-service application factory (HTTP side; the worker is `pdf_service.worker`)."""
 
 from __future__ import annotations
 
 from litestar import Litestar
 from shared.app import build_app, service_app_config
+from shared.auth import build_jwt_auth
 from shared.infra import infra_lifespan
 
+from pdf_service.domain.jobs.controllers import DocumentController, PdfJobController
+from pdf_service.domain.jobs.models import PdfJob
+from pdf_service.lib.storage import DocumentStore
 from pdf_service.settings import PdfServiceSettings
 
 DOCS_PATH = "/api/v1/pdf-service/docs"
-DOCUMENT_MODELS: list[type] = []
+DOCUMENT_MODELS: list[type] = [PdfJob]
+
+
+async def _open_store(app: Litestar) -> None:
+    await DocumentStore(app.state.db).ensure_indexes()
 
 
 def create_app(settings: PdfServiceSettings | None = None) -> Litestar:
@@ -19,8 +27,9 @@ def create_app(settings: PdfServiceSettings | None = None) -> Litestar:
         settings,
         title="Outdoor platform — PDF service",
         description="Renders PIs and contratos, keeps the documents, reports PDF job status.",
-        route_handlers=[],
+        route_handlers=[PdfJobController, DocumentController],
         docs_path=DOCS_PATH,
-        lifespan=[infra_lifespan(settings, DOCUMENT_MODELS)],
+        auth=build_jwt_auth(settings),
+        lifespan=[infra_lifespan(settings, DOCUMENT_MODELS, on_ready=[_open_store])],
     )
     return build_app(config)
