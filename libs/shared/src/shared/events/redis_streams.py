@@ -35,6 +35,7 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.message import RedisStreamMessage
 from faststream.specification import AsyncAPI
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from shared.events.bus import (
     DeadLetter,
@@ -217,6 +218,14 @@ class RedisStreamsEventBus(EventBus):
         return sub
 
     async def start(self) -> None:
+        # FastStream creates a missing group at "$" (only messages published from now on). Create
+        # ours at "0" first, so events published before this service ever ran are not skipped.
+        for sub, _ in self._subscriptions.values():
+            try:
+                await self._redis.xgroup_create(self.stream(sub.topic), sub.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
         await self._broker.start()
         self._started = True
 
