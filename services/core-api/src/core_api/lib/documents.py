@@ -9,7 +9,10 @@ from pydantic import Field
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, at millisecond precision: what BSON dates store, so a document's timestamps
+    read the same in the response that created it and in every later read."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class TenantDocument(Document):

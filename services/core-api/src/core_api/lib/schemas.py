@@ -98,3 +98,12 @@ class PatchModel(CamelModel):
     def changes(self) -> dict[str, Any]:
         """The fields the client sent, by Python (document) name."""
         return self.model_dump(exclude_unset=True, by_alias=False)
+
+
+def example_config(*examples: dict[str, Any]) -> ConfigDict:
+    """`model_config` adding request-body examples to OpenAPI.
+
+    Litestar reads one example from the (non-pydantic) `example` config key; `json_schema_extra`
+    keeps them in pydantic's own JSON schema too.
+    """
+    return ConfigDict(example=examples[0], json_schema_extra={"examples": list(examples)})  # type: ignore[typeddict-unknown-key]

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from core_api.domain.empresas.schemas import EmpresaCreate, EmpresaRead
 from core_api.domain.users.schemas import Nome, Password, UserRead
-from core_api.lib.schemas import CamelModel
+from core_api.lib.schemas import CamelModel, example_config
 from core_api.lib.validators import Email
 
 
@@ -22,20 +22,16 @@ class RegisterRequest(CamelModel):
     empresa: EmpresaCreate
     admin: AdminCreate
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "empresa": {"nome": "Outdoor Paulista Ltda", "cnpj": "11.222.333/0001-81"},
-                    "admin": {
-                        "nome": "Maria Silva",
-                        "email": "maria@outdoorpaulista.com.br",
-                        "password": "s3nha-forte",
-                    },
-                }
-            ]
+    model_config = example_config(
+        {
+            "empresa": {"nome": "Outdoor Paulista Ltda", "cnpj": "11.222.333/0001-81"},
+            "admin": {
+                "nome": "Maria Silva",
+                "email": "maria@outdoorpaulista.com.br",
+                "password": "s3nha-forte",
+            },
         }
-    }
+    )
 
 
 class RegisterResponse(CamelModel):
@@ -48,9 +44,7 @@ class LoginRequest(CamelModel):
     email: Annotated[str, Field(min_length=1, max_length=254)]
     password: Annotated[str, Field(min_length=1, max_length=128)]
 
-    model_config = {
-        "json_schema_extra": {"examples": [{"email": "demo@outdoor.local", "password": "demo-outdoor-2025"}]}
-    }
+    model_config = example_config({"email": "demo@outdoor.local", "password": "demo-outdoor-2025"})
 
 
 class RefreshRequest(CamelModel):

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, IdStr, PatchModel
+from core_api.lib.schemas import CamelModel, IdStr, PatchModel, example_config
 from core_api.lib.validators import CpfOrCnpj, Email
 
 NomeCliente = Annotated[str, Field(min_length=1, max_length=160)]
@@ -24,19 +24,15 @@ class ClienteCreate(CamelModel):
     responsavel: ShortText | None = None
     endereco: Endereco | None = None
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "nome": "Padaria Pão de Ouro",
-                    "documento": "11.222.333/0001-81",
-                    "email": "contato@paodeouro.com.br",
-                    "telefone": "(11) 3333-4444",
-                    "responsavel": "João Pereira",
-                }
-            ]
+    model_config = example_config(
+        {
+            "nome": "Padaria Pão de Ouro",
+            "documento": "11.222.333/0001-81",
+            "email": "contato@paodeouro.com.br",
+            "telefone": "(11) 3333-4444",
+            "responsavel": "João Pereira",
         }
-    }
+    )
 
 
 class ClienteUpdate(PatchModel):
@@ -49,7 +45,7 @@ class ClienteUpdate(PatchModel):
     responsavel: ShortText | None = None
     endereco: Endereco | None = None
 
-    model_config = {"json_schema_extra": {"examples": [{"telefone": "(11) 98888-7777"}]}}
+    model_config = example_config({"telefone": "(11) 98888-7777"})
 
 
 class ClienteRead(CamelModel):

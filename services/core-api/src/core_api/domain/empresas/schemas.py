@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, IdStr, PatchModel
+from core_api.lib.schemas import CamelModel, IdStr, PatchModel, example_config
 from core_api.lib.validators import Cnpj
 
 NomeEmpresa = Annotated[str, Field(min_length=1, max_length=160)]
@@ -22,7 +22,7 @@ class EmpresaUpdate(PatchModel):
     nome: NomeEmpresa | None = None
     cnpj: Cnpj | None = None
 
-    model_config = {"json_schema_extra": {"examples": [{"nome": "Outdoor Paulista Ltda"}]}}
+    model_config = example_config({"nome": "Outdoor Paulista Ltda"})
 
 
 class EmpresaRead(CamelModel):

@@ -5,7 +5,15 @@ from typing import Annotated
 
 from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, Centavos, IdStr, PatchModel, StrictBoolean, StrictInteger
+from core_api.lib.schemas import (
+    CamelModel,
+    Centavos,
+    IdStr,
+    PatchModel,
+    StrictBoolean,
+    StrictInteger,
+    example_config,
+)
 from core_api.lib.validators import Uf
 
 Numero = Annotated[str, Field(min_length=1, max_length=40, description="unique in the empresa")]
@@ -44,7 +52,7 @@ class PlacaCreate(CamelModel):
     ativa: StrictBoolean = True
     descricao: Descricao | None = None
 
-    model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}
+    model_config = example_config(_EXAMPLE)
 
 
 class PlacaUpdate(PatchModel):
@@ -62,7 +70,7 @@ class PlacaUpdate(PatchModel):
     ativa: StrictBoolean | None = None
     descricao: Descricao | None = None
 
-    model_config = {"json_schema_extra": {"examples": [{"valorMensalCentavos": 275000, "ativa": False}]}}
+    model_config = example_config({"valorMensalCentavos": 275000, "ativa": False})
 
 
 class PlacaRead(CamelModel):

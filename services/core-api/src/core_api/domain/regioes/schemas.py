@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, IdStr, PatchModel
+from core_api.lib.schemas import CamelModel, IdStr, PatchModel, example_config
 
 NomeRegiao = Annotated[str, Field(min_length=1, max_length=120)]
 Descricao = Annotated[str, Field(max_length=2000)]
@@ -15,9 +15,7 @@ class RegiaoCreate(CamelModel):
     nome: NomeRegiao
     descricao: Descricao | None = None
 
-    model_config = {
-        "json_schema_extra": {"examples": [{"nome": "Zona Sul", "descricao": "Moema, Vila Mariana, Saúde"}]}
-    }
+    model_config = example_config({"nome": "Zona Sul", "descricao": "Moema, Vila Mariana, Saúde"})
 
 
 class RegiaoUpdate(PatchModel):
@@ -26,7 +24,7 @@ class RegiaoUpdate(PatchModel):
     nome: NomeRegiao | None = None
     descricao: Descricao | None = None
 
-    model_config = {"json_schema_extra": {"examples": [{"descricao": "Moema e Ibirapuera"}]}}
+    model_config = example_config({"descricao": "Moema e Ibirapuera"})
 
 
 class RegiaoRead(CamelModel):

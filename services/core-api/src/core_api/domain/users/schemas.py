@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, IdStr, PatchModel, StrictBoolean
+from core_api.lib.schemas import CamelModel, IdStr, PatchModel, StrictBoolean, example_config
 from core_api.lib.validators import Email
 
 Nome = Annotated[str, Field(min_length=1, max_length=120)]
@@ -26,18 +26,14 @@ class UserCreate(CamelModel):
     password: Password
     role: Role = "user"
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "nome": "Ana Souza",
-                    "email": "ana@empresa.com.br",
-                    "password": "s3nha-forte",
-                    "role": "user",
-                }
-            ]
+    model_config = example_config(
+        {
+            "nome": "Ana Souza",
+            "email": "ana@empresa.com.br",
+            "password": "s3nha-forte",
+            "role": "user",
         }
-    }
+    )
 
 
 class UserUpdate(PatchModel):
@@ -49,7 +45,7 @@ class UserUpdate(PatchModel):
     role: Role | None = None
     active: StrictBoolean | None = None
 
-    model_config = {"json_schema_extra": {"examples": [{"role": "admin"}, {"active": False}]}}
+    model_config = example_config({"role": "admin"}, {"active": False})
 
 
 class UserRead(CamelModel):
