@@ -48,6 +48,20 @@ def redis_client(settings: BaseServiceSettings) -> Redis:
     )
 
 
+async def ensure_indexes(document_models: Sequence[type[Document]]) -> None:
+    """Create each model's declared indexes with one `createIndexes` per index.
+
+    Beanie sends all of a collection's indexes in one command; FerretDB v1.24 drops the connection
+    when such a command names two or more indexes that all exist already — i.e. at every start
+    after the first (a restart, a second worker or replica). One index per command is idempotent
+    on FerretDB and MongoDB alike.
+    """
+    for model in document_models:
+        collection = model.get_pymongo_collection()
+        for index in model.get_settings().indexes or []:
+            await collection.create_indexes([index.index])
+
+
 async def mongo_ping(state: State) -> None:
     await state.mongo.admin.command("ping")
     if not state.get("mongo_initialized"):
@@ -81,7 +95,10 @@ def infra_lifespan(
             delay = 0.5
             while True:
                 try:
-                    await init_beanie(database=app.state.db, document_models=list(document_models))
+                    await init_beanie(
+                        database=app.state.db, document_models=list(document_models), skip_indexes=True
+                    )
+                    await ensure_indexes(document_models)
                     for hook in on_ready:
                         await hook(app)
                 except (PyMongoError, OSError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,14 +99,22 @@ def concurrently(core_client: AsyncTestClient) -> Callable[..., list[httpx.Respo
     """Send requests truly concurrently: all on the app's own event loop, through
     `httpx.ASGITransport`, gathered at once (AsyncTestClient would run them one after another).
 
-    `concurrently(calls, apps=[...])` spreads the calls round-robin over several apps (whose
-    lifespans must be running on that loop), as replicas behind a load balancer would.
+    `concurrently(calls, replicas=[app, ...])` also starts those extra apps (their own lifespan,
+    MongoDB and Redis clients) and spreads the calls round-robin over the test app and them, as a
+    load balancer spreads requests over replicas.
     """
 
-    def _run(calls: Sequence[Call], apps: Sequence[Litestar] | None = None) -> list[httpx.Response]:
-        targets = list(apps or [core_client.app])
+    def _run(calls: Sequence[Call], replicas: Sequence[Litestar] = ()) -> list[httpx.Response]:
+        targets = [core_client.app, *replicas]
 
         async def _go() -> list[httpx.Response]:
+            async with AsyncExitStack() as stack:
+                for replica in replicas:
+                    await stack.enter_async_context(replica.lifespan())
+                    assert replica.state.mongo_initialized, "replica did not initialise"
+                return await _gather()
+
+        async def _gather() -> list[httpx.Response]:
             clients = [
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://testserver")
                 for a in targets
