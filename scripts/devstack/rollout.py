@@ -31,7 +31,9 @@ from devstack.gateway import ROLLOUT_FILE
 from devstack.servers import ROOT
 
 SPLIT = "pdf-split"
-LEGACY = "core-api"
+LEGACY = "core-api-pdf"
+#: names the legacy half had in earlier versions of the file (still read, rewritten on the next change)
+LEGACY_ALIASES = ("core-api",)
 LEGACY_SHADOWED = "core-api-shadowed"
 NEW = "pdf-service-with-failover"
 SHADOW_TARGET = "pdf-service-shadow"
@@ -41,9 +43,9 @@ HEADER = """\
 # The share of PDF traffic (GET /api/v1/{pis,contratos}/{id}/pdf) sent to pdf-service: strangler fig.
 # Managed by `make rollout` (scripts/devstack/rollout.py), which rewrites the runtime copy of this
 # file in the directory Traefik watches; Traefik applies it without a restart. Rollback: PDF=0.
-#   core-api                   the monolith's legacy renderer
-#   pdf-service-with-failover  pdf-service, replayed on core-api when it is down (routes.yml)
-#   core-api-shadowed          core-api, mirroring a share of its requests to pdf-service-shadow
+#   core-api-pdf               core-api (the monolith's legacy renderer), PDF-only metric series
+#   pdf-service-with-failover  pdf-service-pdf, replayed on core-api-pdf when it is down (routes.yml)
+#   core-api-shadowed          core-api-pdf, mirroring a share of its requests to pdf-service-shadow
 """
 
 
@@ -129,7 +131,7 @@ def parse(text: str) -> RolloutState:
         weights = {s["name"]: int(s.get("weight", 1)) for s in weighted["services"]}
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise RolloutError(f"{ROLLOUT_FILE} has no readable weighted service {SPLIT!r}: {exc}") from exc
-    legacy = weights.get(LEGACY, 0) + weights.get(LEGACY_SHADOWED, 0)
+    legacy = sum(weights.get(n, 0) for n in (LEGACY, LEGACY_SHADOWED, *LEGACY_ALIASES))
     new = weights.get(NEW, 0)
     if legacy + new <= 0:
         raise RolloutError(f"{ROLLOUT_FILE}: {SPLIT} has no positive weight for {LEGACY} or {NEW}")
@@ -214,7 +216,7 @@ def served_state(api: str, timeout: float = 2.0) -> RolloutState | None:
         return None
     weighted = body.get("weighted") or {}
     weights = {s["name"]: int(s.get("weight", 1)) for s in weighted.get("services", [])}
-    legacy = weights.get(LEGACY, 0) + weights.get(LEGACY_SHADOWED, 0)
+    legacy = sum(weights.get(n, 0) for n in (LEGACY, LEGACY_SHADOWED, *LEGACY_ALIASES))
     new = weights.get(NEW, 0)
     shadow = 0
     if LEGACY_SHADOWED in weights:

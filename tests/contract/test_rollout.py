@@ -21,8 +21,8 @@ from devstack.gateway import GATEWAY_DIR, ROLLOUT_FILE
 from devstack.rollout import RolloutState, parse, render
 from devstack.servers import ROOT, free_port, start_service
 
-CORE = "core-api@file"
-PDF = "pdf-service@file"
+CORE = "core-api-pdf@file"
+PDF = "pdf-service-pdf@file"
 #: a well-formed ObjectId nobody owns: either backend answers 401/404 for it
 OID = "65a000000000000000000001"
 PDF_PATHS = [f"/api/v1/pis/{OID}/pdf", f"/api/v1/contratos/{OID}/pdf"]
@@ -63,6 +63,13 @@ def test_checked_in_rollout_file_is_what_the_command_writes():
     assert parse(text) == RolloutState(pdf_percent=0, sticky=False, shadow_percent=0)
 
 
+def test_files_of_earlier_versions_are_still_read():
+    earlier = "http:\n  services:\n    pdf-split:\n      weighted:\n        services:\n" + (
+        "          - {name: core-api, weight: 60}\n          - {name: pdf-service-with-failover, weight: 40}\n"
+    )
+    assert parse(earlier) == RolloutState(pdf_percent=40)
+
+
 def test_at_zero_every_pdf_request_goes_to_core_api(gateway):
     served = gateway.served_by(pdf_requests(40))
     assert served == {CORE: 40}
@@ -74,7 +81,7 @@ def test_at_hundred_every_pdf_request_goes_to_pdf_service(gateway):
     served = gateway.served_by(pdf_requests(40))
     assert served == {PDF: 40}
     # only the PDF routes move: the rest of the API stays on core-api
-    assert gateway.served_by(["/api/v1/health"] * 5) == {CORE: 5}
+    assert gateway.served_by(["/api/v1/health"] * 5) == {"core-api@file": 5}
 
 
 def test_at_fifty_both_serve_within_bounds(gateway):
@@ -84,6 +91,13 @@ def test_at_fifty_both_serve_within_bounds(gateway):
     assert sum(served.values()) == 200
     assert 60 <= served[CORE] <= 140, served
     assert 60 <= served[PDF] <= 140, served
+    # the split is visible in Traefik's metrics per backend, PDF routes only
+    metrics = httpx.get(gateway.internal + "/metrics").text
+    for service in (CORE, PDF):
+        counts = re.findall(
+            rf'traefik_service_requests_total\{{[^}}]*service="{service}"[^}}]*\}} (\d+)', metrics
+        )
+        assert sum(map(int, counts)) == served[service], service
 
 
 def test_change_applies_within_seconds_without_restart(gateway):
