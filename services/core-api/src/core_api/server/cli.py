@@ -20,7 +20,7 @@ from click import Group
 from litestar.plugins import CLIPluginProtocol
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
-from shared.infra import mongo_client
+from shared.infra import ensure_indexes, mongo_client
 
 from core_api.settings import CoreApiSettings
 
@@ -33,7 +33,12 @@ def _run_with_db(settings: CoreApiSettings, work: Callable[[], Awaitable[T]]) ->
     async def _main() -> T:
         client = mongo_client(settings)
         try:
-            await init_beanie(database=client[settings.mongodb_db], document_models=all_documents())
+            # the same index handling as the lifespan (FerretDB-safe, one index per command)
+            documents = all_documents()
+            await init_beanie(
+                database=client[settings.mongodb_db], document_models=documents, skip_indexes=True
+            )
+            await ensure_indexes(documents)
             return await work()
         finally:
             await client.close()

@@ -1,0 +1,108 @@
+"""The operator CLI, run as `make up` runs it: `python -m core_api <command>` in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+from core_api.domain.demo import DEMO_EMAIL, DEMO_PASSWORD
+from core_api.server.cli import CoreApiCLIPlugin
+
+
+@pytest.fixture
+def cli_env(core_settings):
+    env = {
+        **os.environ,
+        "MONGODB_URL": core_settings.mongodb_url,
+        "REDIS_URL": core_settings.redis_url,
+        "CORE_API_MONGODB_DB": core_settings.mongodb_db,
+        "ENVIRONMENT": "development",
+        "LOG_JSON": "false",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "core_api", *args], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    return run
+
+
+async def test_demo_data_loads_once_and_login_works(cli_env, core_client):
+    first = cli_env("demo-data", "--if-empty", "--json")
+    assert first.returncode == 0, first.stderr
+    login = json.loads(first.stdout.strip().splitlines()[-1])
+    assert login["email"] == DEMO_EMAIL and login["password"] == DEMO_PASSWORD and "loaded" in login["note"]
+
+    second = cli_env("demo-data", "--if-empty", "--json")
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout.strip().splitlines()[-1])
+    assert again["email"] == DEMO_EMAIL and again["password"] == DEMO_PASSWORD
+    assert "already" in again["note"]
+
+    r = await core_client.post(
+        "/api/v1/auth/login", json={"email": login["email"], "password": login["password"]}
+    )
+    assert r.status_code == 200, r.text
+    h = {"Authorization": f"Bearer {r.json()['accessToken']}"}
+    placas = (await core_client.get("/api/v1/placas", params={"pageSize": 100}, headers=h)).json()
+    regioes = (await core_client.get("/api/v1/regioes", headers=h)).json()
+    clientes = (await core_client.get("/api/v1/clientes", headers=h)).json()
+    assert placas["total"] == 12 and 3 <= regioes["total"] <= 4 and clientes["total"] == 5  # loaded once
+    assert {p["cidade"] for p in placas["items"]} == {"São Paulo"}
+
+
+async def test_create_empresa_then_login(cli_env, core_client):
+    r = cli_env(
+        "create-empresa",
+        "--nome",
+        "Outdoor CLI",
+        "--admin-email",
+        "ops@cli.example",
+        "--admin-password",
+        "senha-cli-123",
+    )
+    assert r.returncode == 0, r.stderr
+    created = json.loads(r.stdout.strip().splitlines()[-1])
+    assert created["email"] == "ops@cli.example"
+    login = await core_client.post(
+        "/api/v1/auth/login", json={"email": "ops@cli.example", "password": "senha-cli-123"}
+    )
+    assert login.status_code == 200
+    me = await core_client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {login.json()['accessToken']}"}
+    )
+    assert me.json()["empresa"]["nome"] == "Outdoor CLI" and me.json()["user"]["role"] == "admin"
+
+    dup = cli_env(
+        "create-empresa",
+        "--nome",
+        "Outra",
+        "--admin-email",
+        "ops@cli.example",
+        "--admin-password",
+        "senha-cli-123",
+    )
+    assert dup.returncode != 0 and "already exists" in dup.stderr and "Traceback" not in dup.stderr
+
+
+def test_create_empresa_refuses_bad_input_before_touching_the_database(core_settings):
+    # in-process: validation fails before any database access, so no Beanie state is touched
+    group = click.Group()
+    CoreApiCLIPlugin(core_settings).on_cli_init(group)
+    result = CliRunner().invoke(
+        group, ["create-empresa", "--nome", "X", "--admin-email", "not-an-email", "--admin-password", "curta"]
+    )
+    assert result.exit_code != 0
+    assert "admin.password" in result.output and "admin.email" in result.output
+
+
+def test_demo_data_refuses_the_default_password_outside_development(core_settings):
+    group = click.Group()
+    prod = core_settings.model_copy(update={"environment": "production"})
+    CoreApiCLIPlugin(prod).on_cli_init(group)
+    result = CliRunner().invoke(group, ["demo-data", "--json"])
+    assert result.exit_code != 0 and "--password" in result.output
