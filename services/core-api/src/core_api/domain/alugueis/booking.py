@@ -8,12 +8,12 @@ The protocol (see docs/mongodb-vs-ferretdb.md):
    `"<placa_id>:<day>"`, so the server's primary-key uniqueness decides every race: a duplicate key
    means that day is taken. Slots are inserted in one global order (placa id, then day), so among
    requests that all overlap at least one always wins (no livelock of mutual losers).
-3. Commit = one conditional single-document update of the owner `pendente → ativo/em_andamento`.
-   Then the slots are marked `confirmado` (and a PI's aluguéis `ativo`).
-4. Any failure before the commit *abandons* the booking: the owner is claimed with a conditional
-   delete (`status: pendente`) and only then are its slots deleted. Because claim and commit are
-   both conditional on the same document, a booking is either committed (slots kept) or abandoned
-   (slots deleted) — never both, whoever (request or sweep) gets there first.
+3. Commit = inserting the decision document `{_id: booking id, decisao: "efetivada"}`. Then the
+   owner becomes `ativo`/`em_andamento`, a PI's aluguéis `ativo`, the slots `confirmado`.
+4. Any failure before the commit *abandons* the booking: the decision `abandonada` is inserted
+   and only then are the owner and its slots deleted. The decision is an insert on a primary key,
+   the one operation FerretDB v1 makes atomic, so a booking is either committed (slots kept) or
+   abandoned (slots deleted) — never both, whoever (request or sweep) gets there first.
 5. A crash can leave `pendente` owners/slots behind; `recuperar()` (run at start-up and
    periodically) abandons those older than the timeout or rolls committed ones forward, and
    finishes releases that a crash interrupted after a cancel.
@@ -55,6 +55,8 @@ MIN_ANO, MAX_ANO = 2000, 2200
 
 SLOTS = PlacaOcupacao.Settings.name
 ALUGUEIS = Aluguel.Settings.name
+#: one document per booking, `_id` = the booking's id: the commit/abandon arbiter
+DECISOES = "reserva_decisoes"
 #: `PI.Settings.name`; not imported, because the pis package imports this module (tested equal)
 PIS = "pis"
 
@@ -166,18 +168,33 @@ class Reservas:
             )
             raise ReservaConflito(taken) from None
 
+    async def _decidir(self, reserva_id: ObjectId, decisao: str) -> str:
+        """Record the booking's one decision (`efetivada` or `abandonada`); returns the decision
+        that holds — ours, or the one another party inserted first.
+
+        An *insert* with `_id = reserva_id` is the arbiter because primary-key uniqueness is the
+        one thing FerretDB v1 enforces atomically: its conditional updates/deletes are
+        read-then-write (two concurrent `$inc`s can both read the same value, see the docs).
+        """
+        try:
+            await self.db[DECISOES].insert_one({"_id": reserva_id, "decisao": decisao, "em": utcnow()})
+            return decisao
+        except DuplicateKeyError:
+            doc = await self.db[DECISOES].find_one({"_id": reserva_id})
+            return doc["decisao"] if doc else decisao
+
     async def efetivar(self, reserva_tipo: str, reserva_id: ObjectId) -> None:
-        """Commit: the one conditional update that makes the booking real, then tidy up."""
-        now = utcnow()
-        result = await self.db[OWNER_COLLECTION[reserva_tipo]].update_one(
-            {"_id": reserva_id, "status": "pendente"},
-            {"$set": {"status": COMMIT_STATUS[reserva_tipo], "updated_at": now}},
-        )
-        if result.matched_count == 0:
+        """Commit: win the decision, then make the owner and its slots say so."""
+        if await self._decidir(reserva_id, "efetivada") != "efetivada":
             raise ReservaExpirada(str(reserva_id))
         await self._confirmar(reserva_tipo, reserva_id)
 
     async def _confirmar(self, reserva_tipo: str, reserva_id: ObjectId) -> None:
+        """Roll a decided (`efetivada`) booking forward; idempotent."""
+        await self.db[OWNER_COLLECTION[reserva_tipo]].update_one(
+            {"_id": reserva_id, "status": "pendente"},
+            {"$set": {"status": COMMIT_STATUS[reserva_tipo], "updated_at": utcnow()}},
+        )
         if reserva_tipo == "pi":
             await self.db[ALUGUEIS].update_many(
                 {"pi_id": reserva_id, "status": "pendente"},
@@ -190,21 +207,19 @@ class Reservas:
     async def abandonar(self, reserva_tipo: str, reserva_id: ObjectId) -> str:
         """Resolve a booking that its request did not finish; idempotent.
 
-        Claims the owner first (conditional delete of the `pendente` document) and only then
-        deletes slots, so a booking that committed concurrently keeps its slots.
+        Wins the decision `abandonada` first and only then deletes anything, so a booking that
+        committed concurrently keeps its slots (and is rolled forward instead).
         Returns what happened: `descartada`, `confirmada` or `liberada`.
         """
-        owners = self.db[OWNER_COLLECTION[reserva_tipo]]
-        claimed = await owners.delete_one({"_id": reserva_id, "status": "pendente"})
-        if claimed.deleted_count == 0:
-            owner = await owners.find_one({"_id": reserva_id}, {"status": 1})
-            if owner is not None and owner["status"] in COMMITTED[reserva_tipo]:
-                await self._confirmar(reserva_tipo, reserva_id)
-                return "confirmada"
+        if await self._decidir(reserva_id, "abandonada") == "efetivada":
+            owner = await self.db[OWNER_COLLECTION[reserva_tipo]].find_one({"_id": reserva_id}, {"status": 1})
             if owner is not None and owner["status"] == CANCELLED[reserva_tipo]:
                 await self.liberar_cancelada(reserva_tipo, reserva_id)
                 return "liberada"
-        # claimed by us, or already gone: whatever it left behind belongs to nobody
+            await self._confirmar(reserva_tipo, reserva_id)
+            return "confirmada"
+        await self.db[OWNER_COLLECTION[reserva_tipo]].delete_one({"_id": reserva_id, "status": "pendente"})
+        # decided `abandonada`: whatever it left behind belongs to nobody
         if reserva_tipo == "pi":
             await self.db[ALUGUEIS].delete_many({"pi_id": reserva_id, "status": "pendente"})
         await self.slots.delete_many({"reserva_id": reserva_id})
@@ -282,6 +297,12 @@ class Reservas:
             async for owner in self.db[collection].find(query, {"_id": 1}):
                 await self.liberar_cancelada(reserva_tipo, owner["_id"])
                 stats["liberada"] += 1
+        # decisions only matter while their request may still be running; keep them a day
+        pruned = await self.db[DECISOES].delete_many(
+            {"em": {"$lt": utcnow() - max(timedelta(days=1), 100 * idade_maxima)}}
+        )
+        if pruned.deleted_count:
+            stats["decisoes_removidas"] = pruned.deleted_count
         if stats:
             log.info("booking recovery", extra={"recovered": dict(stats)})
         return stats

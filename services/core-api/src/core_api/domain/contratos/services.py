@@ -6,7 +6,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -29,10 +29,10 @@ COUNTERS = "contadores"
 
 
 async def proximo_numero(db: AsyncDatabase[Any], empresa_id: PydanticObjectId) -> int:
-    """The next contrato number of an empresa: one atomic `$inc` on a counter document.
+    """The next contrato number of an empresa: one `$inc` on a counter document.
 
-    Two first-ever upserts may race on FerretDB/MongoDB and one gets a duplicate key; it retries
-    and then simply increments the document the other created.
+    Atomic on MongoDB; on FerretDB v1 two concurrent calls may return the same number (the caller
+    retries on the unique index). Two first-ever upserts may race; the loser retries.
     """
     for _ in range(3):
         try:
@@ -84,27 +84,32 @@ class ContratoService:
                 f"PI {data.pi_id} already has contrato {existing.codigo}",
                 extra={"contratoId": str(existing.id)},
             )
-        numero = await proximo_numero(self.db, self.empresa_id)
-        now = utcnow()
-        contrato = Contrato(
-            empresa_id=self.empresa_id,
-            pi_id=pi.id,
-            cliente_id=pi.cliente_id,
-            numero=numero,
-            codigo=f"CT-{now.astimezone(TZ).year}-{numero:06d}",
-            inicio=pi.inicio,
-            fim=pi.fim,
-            valor_total_centavos=pi.valor_total_centavos,
-            produto=pi.produto,
-            created_at=now,
-            updated_at=now,
-        )
-        try:
-            await contrato.insert()
-        except DuplicateKeyError:
-            # a concurrent request made this PI's contrato first (the unique index decided)
-            raise ConflictException(f"PI {data.pi_id} already has a contrato") from None
-        return contrato
+        # FerretDB v1's `$inc` is read-then-write: concurrent requests may draw the same number.
+        # The unique (empresa_id, numero) index refuses the second insert; draw again.
+        for _ in range(10):
+            numero = await proximo_numero(self.db, self.empresa_id)
+            now = utcnow()
+            contrato = Contrato(
+                empresa_id=self.empresa_id,
+                pi_id=pi.id,
+                cliente_id=pi.cliente_id,
+                numero=numero,
+                codigo=f"CT-{now.astimezone(TZ).year}-{numero:06d}",
+                inicio=pi.inicio,
+                fim=pi.fim,
+                valor_total_centavos=pi.valor_total_centavos,
+                produto=pi.produto,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                await contrato.insert()
+                return contrato
+            except DuplicateKeyError as exc:
+                if "pi_unique" in str(exc):
+                    # a concurrent request made this PI's contrato first (the unique index decided)
+                    raise ConflictException(f"PI {data.pi_id} already has a contrato") from None
+        raise ServiceUnavailableException("could not allocate a contrato number; retry")
 
     async def snapshot(self, contrato_id: str) -> dict[str, Any]:
         contrato = await self.get(contrato_id)
