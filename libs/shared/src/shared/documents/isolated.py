@@ -42,10 +42,13 @@ def _context() -> Any:
 
 def _child(conn: multiprocessing.connection.Connection, kind: str, snapshot: dict[str, Any]) -> None:
     try:
-        result = render_document(kind, snapshot)  # type: ignore[arg-type]
-        conn.send(("ok", result.pdf, result.pages, result.sha256))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
-        conn.send(("error", f"{type(exc).__name__}: {exc}"[:2000], 0, ""))
+        try:
+            result = render_document(kind, snapshot)  # type: ignore[arg-type]
+            conn.send(("ok", result.pdf, result.pages, result.sha256))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+            conn.send(("error", f"{type(exc).__name__}: {exc}"[:2000], 0, ""))
+    except (BrokenPipeError, EOFError):
+        pass  # the parent gave up on us (time limit): nobody is listening any more
     finally:
         conn.close()
 
@@ -93,10 +96,9 @@ class IsolatedRenderer:
             return await asyncio.to_thread(render_blocking, kind, snapshot, self.timeout)
 
     @staticmethod
-    def warm_up() -> None:
-        """Start the forkserver (imports WeasyPrint once) before the first job arrives."""
-        ctx = _context()
-        from multiprocessing import forkserver
+    def warm_up(timeout: float = 120.0) -> None:
+        """Start the forkserver and wait until it is warm (it renders a document once while starting),
+        so the first real job is not charged for it against its time limit."""
+        from shared.documents.samples import sample_snapshot
 
-        del ctx
-        forkserver.ensure_running()
+        render_blocking("pi", sample_snapshot("pi", placas=1), timeout)

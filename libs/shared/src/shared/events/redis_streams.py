@@ -193,10 +193,13 @@ class RedisStreamsEventBus(EventBus):
         call.__name__ = getattr(handler, "__name__", "handler")
         call.__doc__ = sub.description
         stream = self.stream(topic)
+        # read no more than we handle at once: a message read early but waiting in this process
+        # would look abandoned to claimers (ours included) once it has been idle claim_idle_ms
         common = {
             "group": sub.group,
             "consumer": self.consumer_name,
             "polling_interval": sub.policy.polling_interval_ms,
+            "max_records": sub.policy.concurrency,
         }
         workers = sub.policy.concurrency if sub.policy.concurrency > 1 else None
         reader = self._broker.subscriber(

@@ -9,6 +9,7 @@ from bson.errors import InvalidId
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from shared.auth import Principal
@@ -23,7 +24,7 @@ class PdfJobController(Controller):
 
     @get("/{job_id:str}", summary="Status of a PDF job", cache=False)
     async def get_job(
-        self, job_id: str, request: Request[Principal, Any, Any], state: State
+        self, job_id: FromPath[str], request: Request[Principal, Any, Any], state: State
     ) -> dict[str, Any]:
         """`pending`, `done` (with `documentId`) or `failed` (with `error`). Unknown or another
         empresa's job: 404."""
@@ -60,7 +61,7 @@ class DocumentController(Controller):
         responses={},
     )
     async def download(
-        self, document_id: str, request: Request[Principal, Any, Any], state: State
+        self, document_id: FromPath[str], request: Request[Principal, Any, Any], state: State
     ) -> Response[Any]:
         """The PDF, streamed from GridFS, as an attachment; `ETag` is its sha256."""
         try:

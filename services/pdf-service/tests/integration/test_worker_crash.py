@@ -1,0 +1,108 @@
+"""A worker killed with SIGKILL mid-batch loses nothing and duplicates nothing (real processes)."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+
+import pytest
+from devstack.servers import start_service
+from pdf_service.lib.storage import DocumentStore
+from pymongo import AsyncMongoClient
+from shared.documents.samples import sample_snapshot
+from shared.events import PDF_GENERATED, PDF_REQUESTED, PdfRequestedV1, bus_from_settings, new_event
+
+from ..conftest import wait_until
+
+EMPRESA = "665f00000000000000000001"
+JOBS = 8
+
+
+def worker_env(settings) -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "test",
+        "REDIS_URL": settings.redis_url,
+        "MONGODB_URL": settings.mongodb_url,
+        "PDF_SERVICE_MONGODB_DB": settings.mongodb_db,
+        "EVENT_STREAM_PREFIX": settings.event_stream_prefix,
+        "EVENT_CLAIM_IDLE_MS": str(settings.event_claim_idle_ms),
+        "PDF_RENDER_TIMEOUT_SECONDS": str(settings.render_timeout_seconds),
+        "LOG_JSON": "false",
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_sigkill_mid_batch_then_another_worker_finishes_every_job_exactly_once(pdf_settings, workdir):
+    client = AsyncMongoClient(pdf_settings.mongodb_url, tz_aware=True)
+    db = client[pdf_settings.mongodb_db]
+    core = bus_from_settings(pdf_settings.model_copy(update={"service_name": "core-api"}))
+    generated: list = []
+
+    async def collect(event):
+        generated.append(event.data.job_id)
+
+    core.subscribe(PDF_GENERATED, collect)
+    env = worker_env(pdf_settings)
+    job_ids = [uuid.uuid4().hex for _ in range(JOBS)]
+    first = second = None
+    try:
+        async with core:
+            # the whole batch is waiting before any worker exists
+            for job_id in job_ids:
+                snap = sample_snapshot("contrato", placas=8, empresa_id=EMPRESA)
+                payload = PdfRequestedV1(
+                    job_id=job_id, kind="contrato", source_id=snap.source_id, snapshot=snap
+                )
+                await core.publish(PDF_REQUESTED, new_event(payload, empresa_id=EMPRESA))
+
+            first = start_service(
+                "pdf-worker-a", "pdf_service", 0, env, workdir / "a", args=("worker",), health_path=None
+            )
+
+            async def some_done():
+                return await db["pdf_jobs"].count_documents({"status": "done"}) >= 1
+
+            await wait_until(some_done, timeout=60, interval=0.02)
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(5)
+            done_before = await db["pdf_jobs"].count_documents({"status": "done"})
+            assert done_before < JOBS, "the first worker finished everything before it was killed"
+
+            second = start_service(
+                "pdf-worker-b", "pdf_service", 0, env, workdir / "b", args=("worker",), health_path=None
+            )
+
+            async def all_done():
+                return await db["pdf_jobs"].count_documents({"status": "done"}) == JOBS
+
+            await wait_until(all_done, timeout=60, interval=0.1)
+
+            async def all_announced():
+                return set(generated) == set(job_ids)
+
+            await wait_until(all_announced, timeout=10)
+
+            store = DocumentStore(db)
+            for job_id in job_ids:
+                assert await store.count_for_job(job_id) == 1
+            assert await db["documents.files"].count_documents({}) == JOBS
+            # nothing left pending in the render group
+            pending = await core.redis.xpending(
+                f"{pdf_settings.event_stream_prefix}{PDF_REQUESTED}", "pdf-service"
+            )
+            assert pending["pending"] == 0
+
+            # graceful stop: SIGTERM and a clean exit, quickly
+            second.proc.send_signal(signal.SIGTERM)
+            assert second.proc.wait(15) == 0, second.log_tail()
+    except BaseException:
+        for srv in (first, second):
+            if srv is not None:
+                print(f"--- {srv.name} log ---\n{srv.log_tail(60)}")
+        raise
+    finally:
+        for srv in (first, second):
+            if srv is not None:
+                srv.stop(signal.SIGKILL)
+        await client.close()
