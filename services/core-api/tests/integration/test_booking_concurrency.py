@@ -308,3 +308,25 @@ async def test_startup_recovery_and_periodic_sweep_run_in_the_lifespan(
         assert r.status_code == 201, r.text
         assert client.app.state.booking_sweeper is not None
     assert client.app.state.booking_sweeper is None
+
+
+async def test_a_booking_abandoned_by_the_sweep_cannot_commit_afterwards(
+    core_client, make_tenant, make_inventario, raw_db, in_app_loop
+):
+    """The decision document arbitrates: once the sweep abandoned a slow booking, its request's
+    commit fails (503 for the client) instead of keeping days whose slots are gone."""
+    import pytest
+    from core_api.domain.alugueis.booking import ReservaExpirada
+
+    t = await make_tenant()
+    inv = make_inventario(t, placas=1)
+    crashed = PydanticObjectId()
+    await raw_db["placa_ocupacoes"].insert_many(
+        stale_slots(inv.placa_ids[0], t.empresa_id, crashed, ["2026-09-01"])
+    )
+    reservas = Reservas(core_client.app.state.db)
+    assert in_app_loop(reservas.recuperar, timedelta(seconds=60))["descartada"] == 1
+    with pytest.raises(ReservaExpirada):
+        in_app_loop(reservas.efetivar, "aluguel", crashed)
+    assert (await raw_db["reserva_decisoes"].find_one({"_id": crashed}))["decisao"] == "abandonada"
+    assert await raw_db["placa_ocupacoes"].count_documents({}) == 0
