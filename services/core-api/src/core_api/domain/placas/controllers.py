@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.placas.schemas import PlacaCreate, PlacaRead, PlacaUpdate
 from core_api.domain.placas.services import PlacaService
+from core_api.lib.cache import PLACAS_TTL
 from core_api.lib.deps import provide_service
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
@@ -23,6 +24,9 @@ class PlacaController(Controller):
     @get(
         "/",
         summary="List placas (filter by região, ativa, cidade, text; sort: numero, cidade, valorMensalCentavos, createdAt)",
+        description="Cached in Redis for 10 minutes per empresa and query (admins always read fresh data); "
+        "any write of the empresa invalidates it. Answers carry an ETag; send If-None-Match to get a 304.",
+        cache=PLACAS_TTL,
     )
     async def list_placas(
         self,

@@ -13,8 +13,9 @@ from shared.auth import Principal
 from core_api.domain.placas.models import Placa
 from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
 from core_api.domain.regioes.models import Regiao
+from core_api.lib.cache import PLACA_TTL, TenantCache, placa_key
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, text_filter
+from core_api.lib.repository import TenantRepository, parse_object_id, text_filter
 
 SORT_FIELDS = {
     "numero": "numero",
@@ -34,6 +35,8 @@ class PlacaRepository(TenantRepository[Placa]):
 class PlacaService:
     def __init__(self, principal: Principal, state: State) -> None:
         self.repo = PlacaRepository(Placa, principal.empresa_id)
+        self.empresa_id = principal.empresa_id
+        self.cache: TenantCache = state.cache
         self.regioes = TenantRepository(Regiao, principal.empresa_id, label="região")
 
     async def list(
@@ -62,7 +65,17 @@ class PlacaService:
         )
 
     async def get(self, placa_id: str) -> Placa:
-        return await self.repo.get(placa_id)
+        """Cache-aside on `placa:{id}:empresa:{empresaId}` (10 min), one MongoDB read per expiry."""
+        oid = parse_object_id(placa_id, "placa")
+        return await self.cache.get_or_compute(
+            "placa",
+            self.empresa_id,
+            placa_key(str(oid), self.empresa_id),
+            PLACA_TTL,
+            lambda: self.repo.get(oid),
+            dump=lambda placa: placa.model_dump_json().encode(),
+            load=Placa.model_validate_json,
+        )
 
     async def create(self, data: PlacaCreate) -> Placa:
         fields = data.model_dump(by_alias=False)
@@ -72,6 +85,11 @@ class PlacaService:
         return placa
 
     async def update(self, placa_id: str, data: PlacaUpdate) -> Placa:
+        placa = await self._update(placa_id, data)
+        await self.cache.invalidate_tenant(self.empresa_id, str(placa.id))
+        return placa
+
+    async def _update(self, placa_id: str, data: PlacaUpdate) -> Placa:
         changes = data.changes()
         if "regiao_id" in changes:
             before = await self.repo.get(placa_id)
@@ -83,6 +101,7 @@ class PlacaService:
 
     async def delete(self, placa_id: str) -> None:
         await self.repo.delete(placa_id)
+        await self.cache.invalidate_tenant(self.empresa_id, placa_id)
 
     # -- rules ----------------------------------------------------------------------------------
     async def _regiao_of_empresa(self, regiao_id: str) -> PydanticObjectId:

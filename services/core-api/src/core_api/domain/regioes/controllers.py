@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.regioes.schemas import RegiaoCreate, RegiaoRead, RegiaoUpdate
 from core_api.domain.regioes.services import RegiaoService
+from core_api.lib.cache import REGIOES_TTL
 from core_api.lib.deps import provide_service
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
@@ -20,7 +21,13 @@ class RegiaoController(Controller):
     tags = ["regiões"]
     dependencies = {"regioes_service": provide_service(RegiaoService), "list_params": provide_list_params}
 
-    @get("/", summary="List regiões (sort: nome, createdAt, updatedAt)")
+    @get(
+        "/",
+        summary="List regiões (sort: nome, createdAt, updatedAt)",
+        description="Cached in Redis for 30 minutes per empresa and query (admins always read fresh data); "
+        "any write of the empresa invalidates it. Answers carry an ETag; send If-None-Match to get a 304.",
+        cache=REGIOES_TTL,
+    )
     async def list_regioes(
         self,
         regioes_service: NamedDependency[RegiaoService],
