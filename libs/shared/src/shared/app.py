@@ -16,6 +16,7 @@ from shared.health import HealthCheck, health_controller
 from shared.infra import mongo_ping, redis_ping
 from shared.logging import RequestIdMiddleware, configure_logging
 from shared.metrics_http import metrics_controller, metrics_enabled, prometheus_config
+from shared.metrics_process import drain_seconds, is_draining
 from shared.openapi import openapi_config, swagger_assets_router
 from shared.settings import BaseServiceSettings
 
@@ -27,6 +28,11 @@ def _database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response
         media_type=MediaType.JSON,
         headers={"Retry-After": "2"},
     )
+
+
+async def _not_draining(_: Any) -> None:
+    if is_draining():
+        raise RuntimeError("shutting down: draining before exit")
 
 
 def service_app_config(
@@ -43,7 +49,13 @@ def service_app_config(
 ) -> AppConfig:
     """An AppConfig with request ids, JSON logs, health routes, offline docs and `/metrics` in place."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    checks: dict[str, HealthCheck] = {"mongodb": mongo_ping, "redis": redis_ping, **(extra_checks or {})}
+    checks: dict[str, HealthCheck] = {
+        "mongodb": mongo_ping,
+        "redis": redis_ping,
+        # with a drain period, readiness fails first on SIGTERM (shared.metrics_process)
+        **({"shutdown": _not_draining} if drain_seconds() else {}),
+        **(extra_checks or {}),
+    }
     with_metrics = metrics_enabled()
     config = AppConfig(
         route_handlers=[

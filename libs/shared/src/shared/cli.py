@@ -10,16 +10,21 @@ from collections.abc import Callable
 
 from shared.settings import BaseServiceSettings
 
-#: seconds a worker waits for in-flight requests after SIGTERM before cancelling them (below the 15 s
-#: Kubernetes pre-stop + grace period)
+#: seconds a worker waits for in-flight requests after SIGTERM before cancelling them; keep it below
+#: Kubernetes' terminationGracePeriodSeconds minus the 15 s pre-stop (env GRACEFUL_SHUTDOWN_SECONDS)
 GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
+def graceful_shutdown_seconds() -> int:
+    raw = os.environ.get("GRACEFUL_SHUTDOWN_SECONDS", "")
+    return int(raw) if raw.strip().isdigit() else GRACEFUL_SHUTDOWN_SECONDS
 
 
 def serve(app_path: str, settings: BaseServiceSettings) -> None:
     """Run the app factory under uvicorn with `settings.workers` processes (0 = one per core).
 
     With several workers, a supervisor restarts a worker that dies and, on SIGTERM/SIGINT, stops
-    accepting, lets each worker finish its in-flight requests (up to GRACEFUL_SHUTDOWN_SECONDS) and
+    accepting, lets each worker finish its in-flight requests (up to graceful_shutdown_seconds()) and
     run the lifespan shutdown (event consumers, MongoDB, Redis), then exits.
     """
     # before anything imports prometheus_client: workers inherit the variable (see metrics_process)
@@ -39,7 +44,7 @@ def serve(app_path: str, settings: BaseServiceSettings) -> None:
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_graceful_shutdown=graceful_shutdown_seconds(),
         log_config=None,
         server_header=False,
     )

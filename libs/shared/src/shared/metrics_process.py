@@ -20,12 +20,30 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 log = logging.getLogger(__name__)
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+#: created in the instance's directory while it drains; the readiness check then answers 503
+DRAIN_FLAG = "draining"
+
+
+def drain_seconds() -> float:
+    """SHUTDOWN_DRAIN_SECONDS: after SIGTERM, keep serving (readiness 503) this long before closing."""
+    raw = os.environ.get("SHUTDOWN_DRAIN_SECONDS", "0").strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return 0.0
+
+
+def is_draining() -> bool:
+    """True while this instance's supervisor drains it (readiness answers 503 so load balancers stop)."""
+    path = os.environ.get(ENV)
+    return bool(path) and os.path.exists(os.path.join(path, DRAIN_FLAG))  # type: ignore[arg-type]
 
 
 def prepare_multiprocess_dir(service_name: str, port: int) -> Path:
@@ -44,6 +62,7 @@ def prepare_multiprocess_dir(service_name: str, port: int) -> Path:
     for stale in path.glob("*.db"):  # only metric files: never empty a directory we did not fill
         stale.unlink(missing_ok=True)
         removed += 1
+    (path / DRAIN_FLAG).unlink(missing_ok=True)
     os.environ[ENV] = str(path)
     log.info("prometheus multiprocess directory ready", extra={"path": str(path), "stale_files": removed})
     return path
@@ -62,9 +81,12 @@ class MetricsAwareMultiprocess(Multiprocess):
     """uvicorn's worker supervisor (restarts dead workers, SIGHUP reload, TTIN/TTOU) plus:
 
     - the metrics bookkeeping of a worker that is gone (crashed, killed, replaced or stopped);
-    - on SIGTERM/SIGINT the parent closes its copy of the listening socket at once, so that, while
-      the workers drain their in-flight requests, new connections are refused (a load balancer
-      retries them elsewhere) instead of queueing on a socket nobody will accept from.
+    - on SIGTERM, an optional drain (SHUTDOWN_DRAIN_SECONDS): readiness answers 503 while the
+      workers keep serving, so a load balancer health-checking readiness takes the instance out of
+      rotation before it stops accepting (what a Kubernetes preStop sleep does for a Service);
+    - then the parent closes its copy of the listening socket, so that, while the workers finish
+      their in-flight requests, new connections are refused (a load balancer retries them
+      elsewhere) instead of queueing on a socket nobody will accept from.
     """
 
     def _forget_gone_workers(self, before: set[int | None]) -> None:
@@ -96,6 +118,11 @@ class MetricsAwareMultiprocess(Multiprocess):
         super().handle_int()
 
     def handle_term(self) -> None:
+        delay = drain_seconds()
+        if delay and os.environ.get(ENV):
+            Path(os.environ[ENV], DRAIN_FLAG).touch()
+            log.info("SIGTERM: draining for %.1fs before stopping (readiness answers 503)", delay)
+            time.sleep(delay)
         self._stop_listening()
         super().handle_term()
 
