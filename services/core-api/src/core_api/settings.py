@@ -23,6 +23,11 @@ class CoreApiSettings(BaseServiceSettings):
     login_address_window_seconds: int = Field(
         default=60, validation_alias="LOGIN_ADDRESS_WINDOW_SECONDS", gt=0
     )
+    legacy_pdf_enabled: bool = Field(
+        default=True,
+        validation_alias="LEGACY_PDF_ENABLED",
+        description="serve GET /pis|contratos/{id}/pdf with the in-process renderer; false rehearses its retirement",
+    )
     booking_pending_timeout_seconds: float = Field(
         default=60,
         validation_alias="CORE_API_BOOKING_PENDING_TIMEOUT_SECONDS",

@@ -1,15 +1,36 @@
 """The domain, one package per area. Each exposes `controllers` and `documents`; the app factory
-collects them from `AREAS`, so adding an area is one line here."""
+collects them from `AREAS`, so adding an area is one line here. An area whose routes depend on
+settings exports `controllers_for(settings)` instead."""
 
 from __future__ import annotations
 
-from core_api.domain import alugueis, auth, clientes, contratos, empresas, pis, placas, regioes, users
+from typing import TYPE_CHECKING
 
-AREAS = [empresas, users, auth, regioes, placas, clientes, alugueis, pis, contratos]
+from core_api.domain import (
+    alugueis,
+    auth,
+    clientes,
+    contratos,
+    documentos,
+    empresas,
+    pis,
+    placas,
+    regioes,
+    users,
+)
+
+if TYPE_CHECKING:
+    from core_api.settings import CoreApiSettings
+
+AREAS = [empresas, users, auth, regioes, placas, clientes, alugueis, pis, contratos, documentos]
 
 
-def all_controllers() -> list:
-    return [c for area in AREAS for c in area.controllers]
+def all_controllers(settings: CoreApiSettings) -> list:
+    return [
+        c
+        for area in AREAS
+        for c in (area.controllers_for(settings) if hasattr(area, "controllers_for") else area.controllers)
+    ]
 
 
 def all_documents() -> list:

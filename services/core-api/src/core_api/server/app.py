@@ -35,7 +35,7 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         settings,
         title="Outdoor platform — core API",
         description="Tenants, users, regiões, placas, clientes, aluguéis, PIs and contratos.",
-        route_handlers=all_controllers(),
+        route_handlers=all_controllers(settings),
         lifespan=[
             infra_lifespan(settings, all_documents(), on_ready=all_on_ready(), on_close=all_on_close())
         ],

@@ -9,6 +9,7 @@ from shared.infra import infra_lifespan
 
 from pdf_service.domain.jobs.controllers import DocumentController, PdfJobController
 from pdf_service.domain.jobs.models import PdfJob
+from pdf_service.domain.sync_pdf import SyncPdfPlugin
 from pdf_service.lib.storage import DocumentStore
 from pdf_service.settings import PdfServiceSettings
 
@@ -31,5 +32,6 @@ def create_app(settings: PdfServiceSettings | None = None) -> Litestar:
         docs_path=DOCS_PATH,
         auth=build_jwt_auth(settings),
         lifespan=[infra_lifespan(settings, DOCUMENT_MODELS, on_ready=[_open_store])],
+        plugins=[SyncPdfPlugin(settings)],  # GET /pis|contratos/{id}/pdf (strangler fig, new path)
     )
     return build_app(config)
