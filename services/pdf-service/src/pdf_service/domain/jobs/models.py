@@ -10,7 +10,6 @@ from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
 JobStatus = Literal["pending", "done", "failed"]
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -29,8 +28,6 @@ class PdfJob(Document):
     pages: int | None = None
     error: str | None = None
     attempts: int = 0
-    #: a worker rendering the job owns it until then (see PdfJobProcessor)
-    lease_until: datetime = EPOCH
     worker: str | None = None
     request_event_id: str | None = None
     correlation_id: str | None = None

@@ -5,8 +5,8 @@ Delivery is at least once, so every step is safe to repeat:
 1. `record` inserts the job as pending if it is new (`$setOnInsert`; `_id` is the job id).
 2. A finished job is not rendered again: its outcome event is published again (same event id,
    so subscribers de-duplicate it) and the message acknowledged.
-3. To render, a worker takes the job's lease with one conditional update (pending and lease
-   expired). Another delivery of the same job meanwhile sees the lease and leaves the job to its
+3. To render, a worker takes the job's lease: an insert into `pdf_job_leases` keyed by the job id
+   (inserts against a unique key are atomic on FerretDB too; its conditional updates are not). Another delivery of the same job meanwhile sees the lease and leaves the job to its
    holder; if the holder dies, its message stays pending and is claimed after the idle timeout,
    by which time the lease (shorter) has expired.
 4. The document id is derived from the job id and written once (`_id` unique in GridFS); if it is
@@ -22,6 +22,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 from shared.documents.isolated import IsolatedRenderer, RenderError
 from shared.documents.render import document_filename
 from shared.events import (
@@ -38,7 +39,7 @@ from shared.events import (
     new_event,
 )
 
-from pdf_service.domain.jobs.models import EPOCH, PdfJob, utcnow
+from pdf_service.domain.jobs.models import PdfJob, utcnow
 from pdf_service.lib.storage import DocumentStore, StoredDocument, document_id_for
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class PdfJobProcessor:
         lease_seconds: float,
     ) -> None:
         self._jobs = db[PdfJob.Settings.name]
+        self._leases = db["pdf_job_leases"]
         self._store = store
         self._bus = bus
         self._renderer = renderer
@@ -98,7 +100,6 @@ class PdfJobProcessor:
                     "source_id": d.source_id,
                     "status": "pending",
                     "attempts": 0,
-                    "lease_until": EPOCH,
                     "request_event_id": event.event_id,
                     "correlation_id": event.correlation_id,
                     "created_at": now,
@@ -119,31 +120,39 @@ class PdfJobProcessor:
             raise PermanentError(f"job id {d.job_id} already belongs to another empresa")
         if await self._republish_outcome(job, event):
             return
-        me = getattr(self._bus, "consumer_name", "worker")
-        now = utcnow()
-        job = await self._jobs.find_one_and_update(
-            {"_id": d.job_id, "status": "pending", "lease_until": {"$lt": now}},
-            {
-                "$set": {"lease_until": now + self._lease, "worker": me, "updated_at": now},
-                "$inc": {"attempts": 1},
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        if job is None:
+        me = f"{getattr(self._bus, 'consumer_name', 'worker')}:{event.event_id}"
+        if not await self._acquire_lease(d.job_id, me):
             current = await self._jobs.find_one({"_id": d.job_id}) or {}
             if not await self._republish_outcome(current, event):
-                log.info(
-                    "job %s is being rendered by %s; leaving it to them", d.job_id, current.get("worker")
-                )
+                log.info("job %s is being rendered by another worker; leaving it to them", d.job_id)
             return
         try:
-            await self._render_and_store(event, job)
-        except BaseException:
-            # give the job back at once, so the retry (ours or another worker's) can take it
-            await self._jobs.update_one(
-                {"_id": d.job_id, "worker": me, "status": "pending"}, {"$set": {"lease_until": EPOCH}}
+            job = await self._jobs.find_one_and_update(
+                {"_id": d.job_id},
+                {"$set": {"worker": me, "updated_at": utcnow()}, "$inc": {"attempts": 1}},
+                return_document=ReturnDocument.AFTER,
             )
-            raise
+            assert job is not None
+            if not await self._republish_outcome(job, event):
+                await self._render_and_store(event, job)
+        finally:
+            await self._leases.delete_one({"_id": d.job_id, "worker": me})
+
+    async def _acquire_lease(self, job_id: str, me: str) -> bool:
+        """Own the job for a while. The lease is an insert against `_id` (atomic on FerretDB too,
+        whose conditional updates are read-then-write); an expired lease is removed and retried once."""
+        for _ in range(2):
+            now = utcnow()
+            try:
+                await self._leases.insert_one({"_id": job_id, "worker": me, "expires_at": now + self._lease})
+                return True
+            except DuplicateKeyError:
+                current = await self._leases.find_one({"_id": job_id})
+                if current is not None and current["expires_at"] > now:
+                    return False
+                if current is not None:
+                    await self._leases.delete_one({"_id": job_id, "expires_at": current["expires_at"]})
+        return False
 
     async def _render_and_store(self, event: EventEnvelope[PdfRequestedV1], job: dict[str, Any]) -> None:
         d = event.data
@@ -178,7 +187,6 @@ class PdfJobProcessor:
                     "pages": stored.pages,
                     "size_bytes": stored.length,
                     "error": None,
-                    "lease_until": EPOCH,
                     "updated_at": utcnow(),
                 }
             },
@@ -193,7 +201,6 @@ class PdfJobProcessor:
                 "$set": {
                     "status": "failed",
                     "error": error[:2000],
-                    "lease_until": EPOCH,
                     "updated_at": utcnow(),
                 }
             },
