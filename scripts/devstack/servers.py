@@ -131,8 +131,10 @@ def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
     return Server("ferretdb", port, proc, workdir, log, {"url": f"mongodb://127.0.0.1:{port}/"})
 
 
-def start_traefik(static_config: Path, workdir: Path, web_port: int, wait: bool = True) -> Server:
-    proc, log = _spawn("traefik", [traefik_bin(), f"--configFile={static_config}"], workdir)
+def start_traefik(
+    static_config: Path, workdir: Path, web_port: int, wait: bool = True, env: dict | None = None
+) -> Server:
+    proc, log = _spawn("traefik", [traefik_bin(), f"--configFile={static_config}"], workdir, env=env)
     if wait:
         wait_port(web_port, proc, name="traefik")
     return Server("traefik", web_port, proc, workdir, log, {"url": f"http://127.0.0.1:{web_port}"})

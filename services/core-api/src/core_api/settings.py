@@ -12,6 +12,11 @@ class CoreApiSettings(BaseServiceSettings):
     port: int = Field(default=4000, validation_alias="CORE_API_PORT")
     mongodb_db: str = Field(default="outdoor_core", validation_alias="CORE_API_MONGODB_DB")
     workers: int = Field(default=0, validation_alias="CORE_API_WORKERS", ge=0, description="0 = one per core")
+    cache_enabled: bool = Field(
+        default=True,
+        validation_alias="CORE_API_CACHE_ENABLED",
+        description="Redis read cache (response cache + placa cache-aside); off only for benchmarks/diagnosis",
+    )
     # login rate limits (fixed windows in Redis; see core_api.domain.auth.rate_limit)
     login_max_failures_per_account: int = Field(default=5, validation_alias="LOGIN_MAX_FAILURES", gt=0)
     login_account_window_seconds: int = Field(

@@ -4,12 +4,15 @@ generation keys for O(1) invalidation, a cache-aside helper, stampede protection
 How a cached list request flows:
 1. `TenantCacheMiddleware` (after JWT auth, before the route) sees a route with `cache=...`. For an
    admin it marks the request "bypass" (admins always read MongoDB). Otherwise it reads the
-   empresa's generation number from Redis (`cache:gen:{empresa}`) into the request state.
+   generation of the route's area for the empresa (`cache:gen:{empresa}:{area}`, areas: placas,
+   regiões, users) into the request state.
 2. Litestar's response cache builds the key with `tenant_cache_key` —
    `{empresa}:{generation}:{path}?{sorted query}` — and looks it up in `FailOpenRedisStore`.
-3. A write to any cached data of an empresa runs `invalidate_tenant` (INCR of the generation): every
-   old key of that empresa is unreachable at once for every worker and replica, without a scan; the
-   orphaned entries expire by their TTL.
+3. A successful write runs `invalidate_areas` for the areas its path affects (`WRITE_AREAS`; an
+   INCR per area, before the answer is sent): every old key of those areas is unreachable at once for
+   every worker and replica, without a scan; the orphaned entries expire by their TTL. One placa
+   (`placa:{id}:empresa:{empresaId}`) has its own version key, bumped when that placa changes, and
+   the authenticated user's state is cached under the "users" area.
 4. Identical misses are coalesced (one recomputation per process, and across processes with a short
    Redis lock), so the expiry of a hot key does not send N identical queries to MongoDB.
 5. The middleware adds an ETag to the answer and turns a matching `If-None-Match` into a 304.
@@ -49,7 +52,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RESPONSE_CACHE_STORE = "response_cache"
-GENERATION_KEY = "cache:gen:{empresa}"
+GENERATION_KEY = "cache:gen:{empresa}:{area}"
 LOCK_KEY = "cache:lock:{key}"
 PLACA_KEY = "placa:{placa_id}:empresa:{empresa_id}"
 PLACAS_TTL = 600  # 10 minutes
@@ -58,6 +61,22 @@ PLACA_TTL = 600
 LOCK_TTL_MS = 3000  # a recomputation longer than this lets a second one start
 LOCK_WAIT_SECONDS = 1.0  # followers wait at most this long for the leader's result
 REDIS_ERRORS = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
+
+#: cached data is grouped in areas, each with its own generation per empresa
+CACHE_AREAS = ("placas", "regioes", "users")
+#: which areas a successful write under a path prefix makes stale (unknown prefixes: all of them)
+WRITE_AREAS: dict[str, tuple[str, ...]] = {
+    "/api/v1/placas": ("placas",),
+    "/api/v1/regioes": ("regioes", "placas"),
+    "/api/v1/alugueis": ("placas",),  # bookings change availability
+    "/api/v1/pis": ("placas",),
+    "/api/v1/contratos": (),
+    "/api/v1/clientes": (),
+    "/api/v1/users": ("users",),
+    "/api/v1/empresa": ("users",),
+}
+#: the area of each cached GET route, by path prefix
+READ_AREAS = {"/api/v1/placas": "placas", "/api/v1/regioes": "regioes"}
 
 _STATE_GEN = "cache_generation"
 _STATE_BYPASS = "cache_bypass"
@@ -119,50 +138,62 @@ class FailOpenRedisStore(RedisStore):
 
 
 class TenantCache:
-    """Per-empresa generations, cache-aside with single-flight, and invalidation that is retried
-    until Redis accepts it. One instance per app (in `app.state.cache`)."""
+    """Per-empresa, per-area generations, cache-aside with single-flight, and invalidation that is
+    retried until Redis accepts it. One instance per app (in `app.state.cache`)."""
 
-    def __init__(self, redis: Redis, circuit: RedisCircuit | None = None) -> None:
+    def __init__(self, redis: Redis, circuit: RedisCircuit | None = None, enabled: bool = True) -> None:
         self.redis = redis
+        self.enabled = enabled
         self.circuit = circuit or RedisCircuit()
         self._inflight: dict[str, asyncio.Future[Any]] = {}
-        #: empresa -> placa ids whose invalidation Redis has not accepted yet
-        self._pending_invalidations: dict[str, set[str]] = {}
+        #: empresa -> (version keys to bump, entry keys to delete) that Redis has not accepted yet
+        self._pending: dict[str, tuple[set[str], set[str]]] = {}
         self._retry_task: asyncio.Task[None] | None = None
 
     # -- generations ------------------------------------------------------------------------------
     def owes_invalidation(self, empresa_id: str) -> bool:
         """True while an invalidation of this empresa has not reached Redis: skip its cache."""
-        return empresa_id in self._pending_invalidations
+        return empresa_id in self._pending
 
-    async def generation(self, empresa_id: str) -> int | None:
-        """The empresa's current generation, or None when Redis cannot be asked (skip the cache)."""
-        if empresa_id in self._pending_invalidations:
-            return None  # an invalidation is owed: never read possibly stale entries
+    async def generation(self, empresa_id: str, area: str) -> int | None:
+        """The area's current generation for the empresa, or None: skip the cache (disabled, Redis
+        unavailable, or an invalidation still owed)."""
+        if not self.enabled or empresa_id in self._pending:
+            return None
         sentinel = -1
         raw = await self.circuit.call(
-            "http", "get", lambda: self.redis.get(GENERATION_KEY.format(empresa=empresa_id)), sentinel
+            "http", "get", lambda: self.redis.get(area_key(empresa_id, area)), sentinel
         )
         if raw == sentinel:
             return None
         return int(raw or 0)
 
-    async def invalidate_tenant(self, empresa_id: str, *placa_ids: str) -> None:
-        """Make every cached read of this empresa stale at once (and drop the named placas' entries)."""
-        if not await self.circuit.call(
-            "http", "invalidate", lambda: self._invalidate(empresa_id, placa_ids), False
-        ):
+    async def invalidate_areas(self, empresa_id: str, areas: Iterable[str]) -> None:
+        """Make every cached read of these areas of the empresa stale at once (O(1) per area)."""
+        await self.invalidate(empresa_id, [area_key(empresa_id, a) for a in areas])
+
+    async def invalidate_placa(self, empresa_id: str, placa_id: str) -> None:
+        key = placa_key(placa_id, empresa_id)
+        await self.invalidate(empresa_id, [version_key(key)], [key])
+
+    async def invalidate(self, empresa_id: str, bump: Iterable[str], delete: Iterable[str] = ()) -> None:
+        bump, delete = set(bump), set(delete)
+        if not bump and not delete:
+            return
+        if not await self.circuit.call("http", "invalidate", lambda: self._invalidate(bump, delete), False):
             # Redis is away: entries cached before this write may still be there when it returns.
-            # This process bypasses the cache for the empresa and retries until Redis accepts it.
-            self._pending_invalidations.setdefault(empresa_id, set()).update(placa_ids)
+            # This process bypasses the empresa's cache and retries until Redis accepts it.
+            owed = self._pending.setdefault(empresa_id, (set(), set()))
+            owed[0].update(bump)
+            owed[1].update(delete)
             self._ensure_retry_task()
 
-    async def _invalidate(self, empresa_id: str, placa_ids: Iterable[str]) -> bool:
+    async def _invalidate(self, bump: Iterable[str], delete: Iterable[str]) -> bool:
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(GENERATION_KEY.format(empresa=empresa_id))
-            keys = [placa_key(p, empresa_id) for p in placa_ids]
-            if keys:
-                pipe.delete(*keys)
+            for key in bump:
+                pipe.incr(key)
+            if delete:
+                pipe.delete(*delete)
             await pipe.execute()
         return True
 
@@ -171,14 +202,14 @@ class TenantCache:
             self._retry_task = asyncio.get_running_loop().create_task(self._retry_invalidations())
 
     async def _retry_invalidations(self) -> None:
-        while self._pending_invalidations:
+        while self._pending:
             await asyncio.sleep(self.circuit.cooldown)
-            for empresa_id, placa_ids in list(self._pending_invalidations.items()):
+            for empresa_id, (bump, delete) in list(self._pending.items()):
                 try:
-                    await self._invalidate(empresa_id, placa_ids)
+                    await self._invalidate(bump, delete)
                 except REDIS_ERRORS:
                     break
-                self._pending_invalidations.pop(empresa_id, None)
+                self._pending.pop(empresa_id, None)
 
     async def close(self) -> None:
         if self._retry_task is not None:
@@ -192,32 +223,33 @@ class TenantCache:
         cache: str,
         empresa_id: str,
         key: str,
+        version: str,
         ttl: int,
         compute: Callable[[], Awaitable[T]],
         dump: Callable[[T], bytes],
         load: Callable[[bytes], T],
     ) -> T:
-        """Cache-aside with single-flight, checked against the empresa's generation.
+        """Cache-aside with single-flight, checked against a version key (an area generation or the
+        entry's own version).
 
-        The entry is stored as `{generation}\n{payload}` and the generation is read (MGET, one round
-        trip) *before* MongoDB: a reader that raced a write stores its value under the old generation,
-        which no later read accepts, so the classic cache-aside race cannot pin stale data.
+        The entry is stored as `{version}\n{payload}` and the version is read (MGET, one round trip)
+        *before* MongoDB: a reader that raced a write stores its value under the old version, which
+        no later read accepts, so the classic cache-aside race cannot pin stale data.
         """
-        gen_key = GENERATION_KEY.format(empresa=empresa_id)
-        if self.owes_invalidation(empresa_id):
+        if not self.enabled or self.owes_invalidation(empresa_id):
             return await compute()
-        got = await self.circuit.call(cache, "get", lambda: self.redis.mget(key, gen_key), None)
+        got = await self.circuit.call(cache, "get", lambda: self.redis.mget(key, version), None)
         if got is None:
             return await compute()  # Redis unavailable: fail open
-        raw, gen_raw = got
-        generation = int(gen_raw or 0)
+        raw, current = got
+        generation = int(current or 0)
         if (value := _current(raw, generation, load)) is not _MISSING:
             metrics.cache_hit(cache)
             return value  # type: ignore[return-value]
         metrics.cache_miss(cache)
         async with self.single_flight(key) as leader:
             if not leader:
-                again = await self.circuit.call(cache, "get", lambda: self.redis.mget(key, gen_key), None)
+                again = await self.circuit.call(cache, "get", lambda: self.redis.mget(key, version), None)
                 if again is not None:
                     generation = int(again[1] or 0)
                     if (value := _current(again[0], generation, load)) is not _MISSING:
@@ -330,7 +362,8 @@ class TenantCacheMiddleware:
             if empresa_id is None:
                 await self.app(scope, receive, send)
             else:
-                await self._invalidating(scope, receive, send, cache, empresa_id)
+                areas = _by_prefix(scope["path"], WRITE_AREAS, CACHE_AREAS)
+                await self._invalidating(scope, receive, send, cache, empresa_id, areas)
             return
         if not getattr(handler, "cache", False):
             await self.app(scope, receive, send)
@@ -340,7 +373,7 @@ class TenantCacheMiddleware:
             state[_STATE_BYPASS] = True
             await self._with_etag(scope, receive, send, private_cache="no-store")
             return
-        state[_STATE_GEN] = await cache.generation(empresa_id)
+        state[_STATE_GEN] = await cache.generation(empresa_id, _by_prefix(scope["path"], READ_AREAS, "all"))
         if state[_STATE_GEN] is None:
             await self._with_etag(scope, receive, send)
             return
@@ -351,14 +384,20 @@ class TenantCacheMiddleware:
             await self._with_etag(scope, receive, send)
 
     async def _invalidating(
-        self, scope: Scope, receive: Receive, send: Send, cache: TenantCache, empresa_id: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        cache: TenantCache,
+        empresa_id: str,
+        areas: tuple[str, ...],
     ) -> None:
         """Every successful write of an empresa invalidates its cached reads — before the client
         gets the answer, so a read that follows the write never sees the old data."""
 
         async def send_after_invalidation(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
-                await cache.invalidate_tenant(empresa_id)
+                await cache.invalidate_areas(empresa_id, areas)
             await send(message)
 
         await self.app(scope, receive, send_after_invalidation)
@@ -410,6 +449,22 @@ class TenantCacheMiddleware:
 
 def placa_key(placa_id: str, empresa_id: str) -> str:
     return PLACA_KEY.format(placa_id=placa_id, empresa_id=empresa_id)
+
+
+def area_key(empresa_id: str, area: str) -> str:
+    return GENERATION_KEY.format(empresa=empresa_id, area=area)
+
+
+def version_key(entry_key: str) -> str:
+    """The version counter of one cache-aside entry (bumped when that entry's source changes)."""
+    return f"{entry_key}:v"
+
+
+def _by_prefix(path: str, table: dict[str, Any], default: Any) -> Any:
+    for prefix, value in table.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return value
+    return default
 
 
 def json_dump(value: Any) -> bytes:

@@ -25,7 +25,7 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
     """Build the app; tests pass their own settings, servers read the environment."""
     settings = settings or CoreApiSettings()
     # the read cache has its own Redis client (short timeouts, fail-open): see core_api.lib.cache
-    cache = TenantCache(redis_client(settings))
+    cache = TenantCache(redis_client(settings), enabled=settings.cache_enabled)
 
     async def close_cache() -> None:
         await cache.close()

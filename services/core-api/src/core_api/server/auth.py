@@ -6,6 +6,7 @@ the token (a token re-labelled with another empresa, even if correctly signed, i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -16,8 +17,10 @@ from litestar.security.jwt import JWTAuth
 from shared.auth import PlatformToken, Principal, build_jwt_auth, principal_from_token
 
 from core_api.domain.users.models import User
+from core_api.lib.cache import TenantCache, area_key
 from core_api.settings import CoreApiSettings
 
+USER_TTL = 300
 #: routes reachable without a token
 PUBLIC_ROUTES = ["^/api/v1/auth/register", "^/api/v1/auth/login", "^/api/v1/auth/refresh"]
 
@@ -28,13 +31,35 @@ async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, An
         user_id = PydanticObjectId(principal.user_id)
     except (InvalidId, TypeError, ValueError):
         raise NotAuthorizedException("Invalid token") from None
-    user = await User.get(user_id)
-    if user is None or not user.active or str(user.empresa_id) != principal.empresa_id:
+    cache: TenantCache = connection.app.state.cache
+    # who the user is now (active, empresa, role) is cached under the empresa's "users" generation,
+    # which every write to /users or /empresa bumps: no MongoDB read per request, no stale role
+    current = await cache.get_or_compute(
+        "user",
+        principal.empresa_id,
+        f"user:{user_id}",
+        area_key(principal.empresa_id, "users"),
+        USER_TTL,
+        lambda: _load_user(user_id),
+        dump=lambda v: json.dumps(v).encode(),
+        load=json.loads,
+    )
+    if current is None or not current["active"] or current["empresa_id"] != principal.empresa_id:
         raise NotAuthorizedException("this token does not belong to an active user of its empresa")
     # the role may have changed since the token was issued: the database is authoritative
     return Principal(
-        user_id=str(user.id), empresa_id=str(user.empresa_id), role=user.role, token=principal.token
+        user_id=principal.user_id,
+        empresa_id=current["empresa_id"],
+        role=current["role"],
+        token=principal.token,
     )
+
+
+async def _load_user(user_id: PydanticObjectId) -> dict[str, Any] | None:
+    user = await User.get(user_id)
+    if user is None:
+        return None
+    return {"active": user.active, "empresa_id": str(user.empresa_id), "role": user.role}
 
 
 def jwt_auth(settings: CoreApiSettings) -> JWTAuth[Any, PlatformToken]:

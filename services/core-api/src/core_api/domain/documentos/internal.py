@@ -9,6 +9,7 @@ shared `X-Internal-Token`, so a client token alone cannot call it, and the gatew
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from litestar import Controller, Router, get
@@ -22,6 +23,7 @@ from core_api.domain.documentos.snapshots import DocumentSnapshotService
 from core_api.lib.deps import provide_service
 from core_api.settings import CoreApiSettings
 
+log = logging.getLogger(__name__)
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
 
 
@@ -50,14 +52,19 @@ class InternalSnapshotController(Controller):
         self, snapshots: NamedDependency[DocumentSnapshotService], pi_id: FromPath[str]
     ) -> dict[str, Any]:
         """The PI as `shared.documents.DocumentSnapshot` JSON (camelCase)."""
-        return (await snapshots.snapshot("pi", pi_id)).model_dump(mode="json")
+        snapshot = await snapshots.snapshot("pi", pi_id)
+        # one line per service call: the request id ties it to the client's request at pdf-service
+        log.info("document snapshot served: pi %s", pi_id)
+        return snapshot.model_dump(mode="json")
 
     @get("/contratos/{contrato_id:str}/snapshot", cache=False)
     async def contrato_snapshot(
         self, snapshots: NamedDependency[DocumentSnapshotService], contrato_id: FromPath[str]
     ) -> dict[str, Any]:
         """The contrato as `shared.documents.DocumentSnapshot` JSON (camelCase)."""
-        return (await snapshots.snapshot("contrato", contrato_id)).model_dump(mode="json")
+        snapshot = await snapshots.snapshot("contrato", contrato_id)
+        log.info("document snapshot served: contrato %s", contrato_id)
+        return snapshot.model_dump(mode="json")
 
 
 def internal_snapshot_router(settings: CoreApiSettings) -> Router:

@@ -13,7 +13,7 @@ from shared.auth import Principal
 from core_api.domain.placas.models import Placa
 from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
 from core_api.domain.regioes.models import Regiao
-from core_api.lib.cache import PLACA_TTL, TenantCache, placa_key
+from core_api.lib.cache import PLACA_TTL, TenantCache, placa_key, version_key
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, parse_object_id, text_filter
 
@@ -67,10 +67,12 @@ class PlacaService:
     async def get(self, placa_id: str) -> Placa:
         """Cache-aside on `placa:{id}:empresa:{empresaId}` (10 min), one MongoDB read per expiry."""
         oid = parse_object_id(placa_id, "placa")
+        key = placa_key(str(oid), self.empresa_id)
         return await self.cache.get_or_compute(
             "placa",
             self.empresa_id,
-            placa_key(str(oid), self.empresa_id),
+            key,
+            version_key(key),
             PLACA_TTL,
             lambda: self.repo.get(oid),
             dump=lambda placa: placa.model_dump_json().encode(),
@@ -86,7 +88,7 @@ class PlacaService:
 
     async def update(self, placa_id: str, data: PlacaUpdate) -> Placa:
         placa = await self._update(placa_id, data)
-        await self.cache.invalidate_tenant(self.empresa_id, str(placa.id))
+        await self.cache.invalidate_placa(self.empresa_id, str(placa.id))
         return placa
 
     async def _update(self, placa_id: str, data: PlacaUpdate) -> Placa:
@@ -101,7 +103,7 @@ class PlacaService:
 
     async def delete(self, placa_id: str) -> None:
         await self.repo.delete(placa_id)
-        await self.cache.invalidate_tenant(self.empresa_id, placa_id)
+        await self.cache.invalidate_placa(self.empresa_id, placa_id)
 
     # -- rules ----------------------------------------------------------------------------------
     async def _regiao_of_empresa(self, regiao_id: str) -> PydanticObjectId:

@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench` (apart from the tests): each prints ratios measured side by side."""
