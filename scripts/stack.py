@@ -20,7 +20,9 @@ import urllib.request
 from pathlib import Path
 
 from devstack.gateway import render_gateway
+from devstack.prometheus import PROMETHEUS_BIN, prometheus_args, render_prometheus
 from devstack.servers import FERRETDB_BIN, ROOT, port_open, traefik_bin
+from shared.settings import DEV_METRICS_PASSWORD
 
 DATA = Path(os.environ.get("STACK_DATA_DIR", ROOT / ".data"))
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -57,6 +59,7 @@ def main() -> None:
         "core-api": env_port("CORE_API_PORT", 4000),
         "pdf-service": env_port("PDF_SERVICE_PORT", 4100),
         "redis": env_port("REDIS_PORT", 6379),
+        "prometheus": env_port("PROMETHEUS_PORT", 9090),
     }
     external_mongo = os.environ.get("MONGODB_URL")
     if not external_mongo:
@@ -76,6 +79,8 @@ def main() -> None:
     lock.write(str(os.getpid()))
     lock.flush()
 
+    if not Path(PROMETHEUS_BIN).exists():
+        die("prometheus is missing: run `make deps` (installs Debian's prometheus package)")
     if not shutil.which("redis-server"):
         die("redis-server is missing: run `make deps` (installs Debian's packages)")
     if not external_mongo and not FERRETDB_BIN.exists():
@@ -109,12 +114,26 @@ def main() -> None:
     for sub in ("redis", "ferretdb/sqlite", "logs"):
         (DATA / sub).mkdir(parents=True, exist_ok=True)
 
+    # Prometheus scrapes both services (Basic Auth) and Traefik, with deploy/observability's rules
+    prom_config = render_prometheus(
+        DATA / "prometheus",
+        targets={
+            "core-api": f"127.0.0.1:{ports['core-api']}",
+            "pdf-service": f"127.0.0.1:{ports['pdf-service']}",
+            "traefik": f"127.0.0.1:{ports['gateway-internal']}",
+            "prometheus": f"127.0.0.1:{ports['prometheus']}",
+        },
+        metrics_password=os.environ.get("METRICS_PASSWORD", DEV_METRICS_PASSWORD),
+    )
     procs = {
         "redis": f"redis-server --port {ports['redis']} --bind 127.0.0.1 --dir {DATA / 'redis'} "
         "--appendonly yes --appendfsync everysec --save ''",
         "core-api": f"{VENV_BIN / 'python'} -m core_api serve",
         "pdf-api": f"{VENV_BIN / 'python'} -m pdf_service serve",
         "gateway": f"{traefik} --configFile={static}",
+        "prometheus": " ".join(
+            prometheus_args(prom_config, DATA / "prometheus" / "data", ports["prometheus"])
+        ),
     }
     if not external_mongo:
         procs["mongodb"] = (
@@ -163,6 +182,7 @@ def main() -> None:
             f"  API docs (core-api):    {gw}/api/v1/docs\n"
             f"  API docs (pdf-service): {gw}/api/v1/pdf-service/docs\n"
             f"  Traefik dashboard:      {internal}/dashboard/   (metrics: {internal}/metrics)\n"
+            f"  Prometheus:             http://127.0.0.1:{ports['prometheus']}/targets   (alerts: /alerts)\n"
             f"  Log in:  curl -s {gw}/api/v1/auth/login -H 'content-type: application/json' \\\n"
             f"             -d '{json.dumps({'email': login.get('email', '?'), 'password': login.get('password', '?')})}'\n"
             f"  {login.get('note', '')}\n"
