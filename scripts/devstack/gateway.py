@@ -43,3 +43,26 @@ def render_gateway(
     out = runtime_dir / "traefik.yml"
     out.write_text(yaml.safe_dump(static, sort_keys=False))
     return out
+
+
+COMPOSE_STATIC = ROOT / "deploy" / "compose" / "traefik.yml"
+COMPOSE_HEADER = """\
+# GENERATED from gateway/traefik.yml by `python -m devstack.gateway` (a test fails on drift).
+# Compose differs only in: the internal entry point listens on the compose network (Prometheus
+# scrapes gateway:8082; the port is not published to the host) and the dynamic files are mounted
+# at /etc/traefik/dynamic.
+"""
+
+
+def compose_static() -> str:
+    """gateway/traefik.yml as compose needs it."""
+    static = yaml.safe_load((GATEWAY_DIR / "traefik.yml").read_text())
+    static["entryPoints"]["internal"]["address"] = ":8082"
+    static["providers"]["file"]["directory"] = "/etc/traefik/dynamic"
+    return COMPOSE_HEADER + yaml.safe_dump(static, sort_keys=False)
+
+
+if __name__ == "__main__":
+    COMPOSE_STATIC.parent.mkdir(parents=True, exist_ok=True)
+    COMPOSE_STATIC.write_text(compose_static())
+    print(f"wrote {COMPOSE_STATIC.relative_to(ROOT)}")
