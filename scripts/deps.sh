@@ -43,4 +43,5 @@ say "syncing the Python workspace (uv sync --frozen)"
 uv sync --frozen --quiet
 
 "$ROOT/scripts/build-ferretdb.sh"
+"$ROOT/scripts/build-kustomize.sh"
 say "dependencies ready"
