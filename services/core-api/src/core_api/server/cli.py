@@ -1,7 +1,8 @@
 """Operator commands added to Litestar's CLI (`core-api <command>`, i.e. `python -m core_api`).
 
 - `create-empresa`: a new empresa and its first admin (same rules as POST /auth/register);
-- `demo-data`: loads the demo once (used by `make up`; `--json` ends with one JSON line).
+- `demo-data`: loads the demo once (used by `make up`; `--json` ends with one JSON line);
+- `create-indexes`: creates every collection's indexes and exits (the Kubernetes init container).
 
 Each command opens MongoDB itself, like the lifespan does, runs, and closes it.
 """
@@ -98,6 +99,21 @@ class CoreApiCLIPlugin(CLIPluginProtocol):
                 raise
             click.echo(f"created empresa {nome!r} ({result['empresaId']}) with admin {result['email']}")
             click.echo(json.dumps(result))
+
+        @cli.command(
+            name="create-indexes",
+            help="Create every collection's indexes (idempotent) and exit; run before a rollout.",
+        )
+        def create_indexes() -> None:
+            from core_api.domain import all_documents
+
+            documents = all_documents()
+
+            async def work() -> int:  # _run_with_db has created them by now
+                return sum(len(d.get_settings().indexes or []) for d in documents)
+
+            count = _run_with_db(settings, work)
+            click.echo(f"{count} indexes ensured on {len(documents)} collections in {settings.mongodb_db}")
 
         @cli.command(
             name="demo-data", help="Load demo data (an empresa, its admin, regiões, placas, clientes) once."
