@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
 from shared.auth import Principal
+from shared.metrics import entity_created
 
 from core_api.domain.alugueis.booking import (
     ItemReserva,
@@ -144,6 +145,7 @@ class AluguelService:
             raise conflito({placa.id: placa}, exc, dias) from None
         except ReservaExpirada:
             raise ServiceUnavailableException("the booking took too long and was undone; retry") from None
+        entity_created("aluguel")
         return await self.get(str(aluguel.id))
 
     async def cancel(self, aluguel_id: str) -> Aluguel:

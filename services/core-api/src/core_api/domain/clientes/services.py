@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar.datastructures import State
 from shared.auth import Principal
+from shared.metrics import entity_created
 
 from core_api.domain.clientes.models import Cliente
 from core_api.domain.clientes.schemas import ClienteCreate, ClienteUpdate
@@ -37,9 +38,11 @@ class ClienteService:
         return await self.repo.get(cliente_id)
 
     async def create(self, data: ClienteCreate) -> Cliente:
-        return await self.repo.create(
+        cliente = await self.repo.create(
             Cliente(empresa_id=self.repo.empresa_id, **data.model_dump(by_alias=False))
         )
+        entity_created("cliente")
+        return cliente
 
     async def update(self, cliente_id: str, data: ClienteUpdate) -> Cliente:
         return await self.repo.update(cliente_id, data.changes())

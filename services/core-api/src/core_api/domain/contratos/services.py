@@ -11,6 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.auth import Principal
+from shared.metrics import entity_created
 
 from core_api.domain.alugueis.booking import TZ
 from core_api.domain.contratos.models import Contrato
@@ -104,6 +105,7 @@ class ContratoService:
             )
             try:
                 await contrato.insert()
+                entity_created("contrato")
                 return contrato
             except DuplicateKeyError as exc:
                 if "pi_unique" in str(exc):

@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
 from shared.auth import Principal
+from shared.metrics import entity_created
 
 from core_api.domain.alugueis.booking import (
     MAX_SLOTS,
@@ -177,6 +178,8 @@ class PIService:
             raise conflito(found, exc, dias) from None
         except ReservaExpirada:
             raise ServiceUnavailableException("the booking took too long and was undone; retry") from None
+        entity_created("pi")
+        entity_created("aluguel", len(aluguel_ids))  # a PI books one aluguel per placa
         return await self.get(str(pi_id))
 
     async def update(self, pi_id: str, data: PIUpdate) -> PI:

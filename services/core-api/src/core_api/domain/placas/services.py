@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from shared.auth import Principal
+from shared.metrics import entity_created
 
 from core_api.domain.placas.models import Placa
 from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
@@ -84,6 +85,7 @@ class PlacaService:
         fields["regiao_id"] = await self._regiao_of_empresa(fields["regiao_id"])
         placa = await self.repo.create(Placa(empresa_id=self.repo.empresa_id, **fields))
         await self._undo_if_regiao_vanished(placa, placa.regiao_id, delete=True)
+        entity_created("placa")
         return placa
 
     async def update(self, placa_id: str, data: PlacaUpdate) -> Placa:

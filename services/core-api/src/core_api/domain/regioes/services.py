@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar.datastructures import State
 from shared.auth import Principal
+from shared.metrics import entity_created
 
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
@@ -40,9 +41,11 @@ class RegiaoService:
         return await self.repo.get(regiao_id)
 
     async def create(self, data: RegiaoCreate) -> Regiao:
-        return await self.repo.create(
+        regiao = await self.repo.create(
             Regiao(empresa_id=self.repo.empresa_id, **data.model_dump(by_alias=False))
         )
+        entity_created("regiao")
+        return regiao
 
     async def update(self, regiao_id: str, data: RegiaoUpdate) -> Regiao:
         return await self.repo.update(regiao_id, data.changes())
