@@ -13,6 +13,7 @@ from core_api.domain import (
     contratos,
     documentos,
     empresas,
+    pdf_jobs,
     pis,
     placas,
     regioes,
@@ -22,7 +23,7 @@ from core_api.domain import (
 if TYPE_CHECKING:
     from core_api.settings import CoreApiSettings
 
-AREAS = [empresas, users, auth, regioes, placas, clientes, alugueis, pis, contratos, documentos]
+AREAS = [empresas, users, auth, regioes, placas, clientes, alugueis, pis, contratos, documentos, pdf_jobs]
 
 
 def all_controllers(settings: CoreApiSettings) -> list:
@@ -31,6 +32,11 @@ def all_controllers(settings: CoreApiSettings) -> list:
         for area in AREAS
         for c in (area.controllers_for(settings) if hasattr(area, "controllers_for") else area.controllers)
     ]
+
+
+def all_plugins(settings: CoreApiSettings) -> list:
+    """Litestar plugins an area needs (an area may export `plugins_for(settings)`)."""
+    return [p for area in AREAS if hasattr(area, "plugins_for") for p in area.plugins_for(settings)]
 
 
 def all_documents() -> list:

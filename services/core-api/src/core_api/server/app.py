@@ -8,7 +8,7 @@ from litestar.plugins.pydantic import PydanticPlugin
 from shared.app import build_app, service_app_config
 from shared.infra import infra_lifespan, redis_client
 
-from core_api.domain import all_controllers, all_documents, all_on_close, all_on_ready
+from core_api.domain import all_controllers, all_documents, all_on_close, all_on_ready, all_plugins
 from core_api.lib.cache import (
     RESPONSE_CACHE_STORE,
     FailOpenRedisStore,
@@ -46,6 +46,6 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         state=State({"cache": cache}),
         on_shutdown=[close_cache],
         # prefer_alias: responses and OpenAPI use the camelCase names of the HTTP contract
-        plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings)],
+        plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings), *all_plugins(settings)],
     )
     return build_app(config)

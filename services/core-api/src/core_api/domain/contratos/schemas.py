@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from core_api.domain.contratos.models import Contrato
+from core_api.domain.pis.schemas import DocumentoRead
 from core_api.lib.schemas import CamelModel
 
 
@@ -27,6 +28,7 @@ class ContratoRead(CamelModel):
     valor_total_centavos: int
     produto: str
     created_at: datetime
+    documentos: list[DocumentoRead] = Field(default_factory=list)
 
     @classmethod
     def from_doc(cls, doc: Contrato) -> ContratoRead:
@@ -41,4 +43,5 @@ class ContratoRead(CamelModel):
             valor_total_centavos=doc.valor_total_centavos,
             produto=doc.produto,
             created_at=doc.created_at,
+            documentos=[DocumentoRead.from_doc(d) for d in doc.documentos],
         )

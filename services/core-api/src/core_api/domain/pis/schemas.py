@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from core_api.domain.alugueis.schemas import Centavos, PeriodoMixin
-from core_api.domain.pis.models import PI
+from core_api.domain.pis.models import PI, DocumentoGerado
 from core_api.lib.schemas import CamelModel
 
 #: what clients see: `vencida` is an `em_andamento` PI whose period has ended
@@ -60,6 +60,32 @@ class PIUpdate(CamelModel):
         return self
 
 
+class DocumentoRead(CamelModel):
+    """A generated PDF: download it from `downloadUrl` (served by pdf-service through the gateway)."""
+
+    document_id: str
+    job_id: str
+    filename: str
+    checksum: str = Field(description="SHA-256 of the PDF bytes")
+    size_bytes: int
+    pages: int
+    gerado_em: datetime
+    download_url: str
+
+    @classmethod
+    def from_doc(cls, doc: DocumentoGerado) -> DocumentoRead:
+        return cls(
+            document_id=doc.document_id,
+            job_id=doc.job_id,
+            filename=doc.filename,
+            checksum=doc.sha256,
+            size_bytes=doc.size_bytes,
+            pages=doc.pages,
+            gerado_em=doc.gerado_em,
+            download_url=f"/api/v1/documents/{doc.document_id}",
+        )
+
+
 class PIRead(CamelModel):
     id: str
     cliente_id: str
@@ -77,6 +103,7 @@ class PIRead(CamelModel):
     cancelada_em: datetime | None
     created_at: datetime
     updated_at: datetime
+    documentos: list[DocumentoRead] = Field(default_factory=list)
 
     @classmethod
     def from_doc(cls, doc: PI, status: PIStatusPublico) -> PIRead:
@@ -97,4 +124,5 @@ class PIRead(CamelModel):
             cancelada_em=doc.cancelada_em,
             created_at=doc.created_at,
             updated_at=doc.updated_at,
+            documentos=[DocumentoRead.from_doc(d) for d in doc.documentos],
         )

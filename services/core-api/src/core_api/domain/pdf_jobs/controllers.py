@@ -1,0 +1,103 @@
+"""POST /api/v1/{pis,contratos}/{id}/pdf-jobs, their job lists, and GET /api/v1/events (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from litestar import Controller, Request, Response, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_202_ACCEPTED
+from shared.metrics_process import is_draining
+
+from core_api.domain.pdf_jobs.events import empresa_channel
+from core_api.domain.pdf_jobs.schemas import PdfJobAccepted, PdfRequestRead
+from core_api.domain.pdf_jobs.services import PdfJobService
+from core_api.lib.deps import provide_service
+
+#: a comment line this often keeps proxies from closing an idle stream and notices gone clients
+SSE_KEEPALIVE_SECONDS = 15.0
+#: how long an EventSource waits before reconnecting (ms)
+SSE_RETRY_MS = 3000
+
+
+def _accepted(job_id: str, queued: bool) -> Response[PdfJobAccepted]:
+    status_url = f"/api/v1/pdf-jobs/{job_id}"
+    return Response(
+        PdfJobAccepted(job_id=job_id, status_url=status_url, queued=queued),
+        status_code=HTTP_202_ACCEPTED,
+        headers={"Location": status_url},
+    )
+
+
+class PdfJobController(Controller):
+    path = "/api/v1"
+    tags = ["pdf-jobs"]
+    dependencies = {"pdf_job_service": provide_service(PdfJobService)}
+
+    @post("/pis/{pi_id:str}/pdf-jobs", status_code=HTTP_202_ACCEPTED, summary="Generate the PI's PDF")
+    async def request_pi_pdf(
+        self, pdf_job_service: NamedDependency[PdfJobService], pi_id: FromPath[str]
+    ) -> Response[PdfJobAccepted]:
+        """202 with the job id; pdf-service renders it. 404: not the caller's PI; 409: PI cancelada."""
+        record, queued = await pdf_job_service.request("pi", pi_id)
+        return _accepted(record.job_id, queued)
+
+    @post(
+        "/contratos/{contrato_id:str}/pdf-jobs",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Generate the contrato's PDF",
+    )
+    async def request_contrato_pdf(
+        self, pdf_job_service: NamedDependency[PdfJobService], contrato_id: FromPath[str]
+    ) -> Response[PdfJobAccepted]:
+        """202 with the job id; pdf-service renders it. 404: not the caller's contrato."""
+        record, queued = await pdf_job_service.request("contrato", contrato_id)
+        return _accepted(record.job_id, queued)
+
+    @get("/pis/{pi_id:str}/pdf-jobs", summary="The PI's PDF jobs")
+    async def list_pi_jobs(
+        self, pdf_job_service: NamedDependency[PdfJobService], pi_id: FromPath[str]
+    ) -> list[PdfRequestRead]:
+        """Every PDF job of the PI (pending, done with its documentId, failed with the error), newest first."""
+        return [PdfRequestRead.from_doc(r) for r in await pdf_job_service.list_for("pi", pi_id)]
+
+    @get("/contratos/{contrato_id:str}/pdf-jobs", summary="The contrato's PDF jobs")
+    async def list_contrato_jobs(
+        self, pdf_job_service: NamedDependency[PdfJobService], contrato_id: FromPath[str]
+    ) -> list[PdfRequestRead]:
+        return [PdfRequestRead.from_doc(r) for r in await pdf_job_service.list_for("contrato", contrato_id)]
+
+    @get("/events", summary="Notifications (Server-Sent Events)", cache=False)
+    async def events(self, request: Request, channels: NamedDependency[ChannelsPlugin]) -> ServerSentEvent:
+        """`text/event-stream` of the caller's empresa: `pdf.generated` / `pdf.failed` events whose
+        data is `{"type", "eventId", "jobId", "kind", "sourceId", "documentId"|"error", ...}`; the SSE
+        `id` is the event id (a redelivered event may repeat it)."""
+        return ServerSentEvent(_stream(channels, empresa_channel(request.user.empresa_id)))
+
+
+async def _stream(channels: ChannelsPlugin, channel: str) -> AsyncIterator[ServerSentEventMessage]:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    subscriber = await channels.subscribe([channel])
+    try:
+        # sent at once, so the client (and the gateway) see the stream open before any event
+        yield ServerSentEventMessage(data=None, comment="connected", retry=SSE_RETRY_MS)
+        async with subscriber.run_in_background(queue.put):
+            while True:
+                try:
+                    data = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if is_draining():
+                        return  # the instance is going away: the client reconnects elsewhere
+                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    continue
+                notification = json.loads(data)
+                yield ServerSentEventMessage(
+                    data=data.decode(), event=notification["type"], id=notification["eventId"]
+                )
+    finally:
+        await channels.unsubscribe(subscriber, [channel])

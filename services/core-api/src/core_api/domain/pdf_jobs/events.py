@@ -1,0 +1,310 @@
+"""core-api's side of the PDF events, one instance per process (`PdfEvents`, started by `PdfEventsPlugin`).
+
+- Outbox relay: `pdf_requests` records whose `pdf.requested` event Redis has not accepted yet are
+  published again every `RELAY_INTERVAL` seconds, then marked (`published_at`). Several processes
+  may relay the same record at once (FerretDB v1 has no atomic claim): the event id is fixed per
+  job, so the consumers' de-duplication and pdf-service's job id make a duplicate harmless.
+- Subscriptions (consumer group `core-api`; each uvicorn worker is one consumer of it):
+  `pdf.generated` records the document on the job record and on its PI/contrato; `pdf.failed`
+  marks the job failed. Both are idempotent, then notify the empresa's SSE clients through
+  Litestar channels (Redis pub/sub), so a client connected to any worker or replica hears it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPlugin
+from redis.asyncio import Redis
+from shared.events import (
+    PDF_FAILED,
+    PDF_GENERATED,
+    PDF_REQUESTED,
+    EventBus,
+    EventEnvelope,
+    PdfFailedV1,
+    PdfGeneratedV1,
+    bus_from_settings,
+    parse_event,
+)
+
+from core_api.domain.contratos.models import Contrato
+from core_api.domain.pdf_jobs.models import PdfRequest
+from core_api.domain.pdf_jobs.schemas import PdfNotification
+from core_api.domain.pis.models import PI
+from core_api.lib.documents import utcnow
+from core_api.settings import CoreApiSettings
+
+log = logging.getLogger("core_api.pdf_jobs")
+
+#: how often each process looks for events still in the outbox
+RELAY_INTERVAL = 1.0
+#: a record younger than this is left to the request that created it (it is publishing it now)
+RELAY_GRACE = timedelta(seconds=3)
+#: a publish that takes longer counts as failed (the relay retries it)
+PUBLISH_TIMEOUT = 3.0
+
+
+def empresa_channel(empresa_id: str) -> str:
+    """The channels (Redis pub/sub) name an empresa's notifications travel on."""
+    return f"events:empresa:{empresa_id}"
+
+
+class PdfEvents:
+    """The process's EventBus for the PDF flow: outbox publishing, relay, outcome handlers."""
+
+    def __init__(
+        self,
+        settings: CoreApiSettings,
+        channels: ChannelsPlugin,
+        bus_factory: Callable[[], EventBus] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.channels = channels
+        self._bus_factory = bus_factory or (lambda: bus_from_settings(settings))
+        self.bus: EventBus = self._new_bus()
+        self.ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _new_bus(self) -> EventBus:
+        bus = self._bus_factory()
+        bus.declare_publisher(PDF_REQUESTED, "Render this PI/contrato (the snapshot travels with it).")
+        bus.subscribe(
+            PDF_GENERATED, self.on_generated, description="Record the document, notify SSE clients."
+        )
+        bus.subscribe(PDF_FAILED, self.on_failed, description="Mark the job failed, notify SSE clients.")
+        return bus
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(self, app: Litestar) -> None:
+        self._tasks = [asyncio.create_task(self._run(app), name="pdf-events")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.ready.clear()
+        await self.bus.stop()
+
+    async def _run(self, app: Litestar) -> None:
+        # the handlers use Beanie: wait until the lifespan has initialised MongoDB (a plain flag on
+        # the app state, set by shared.infra's lifespan; there is no event to wait on)
+        while not app.state.get("mongo_initialized"):  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        delay = 0.5
+        while True:
+            try:
+                await self.bus.ping()
+                await self.bus.start()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis down at start: keep trying, the outbox holds jobs
+                log.warning("event bus not started (%s); retrying in %.1fs", exc, delay)
+                with contextlib.suppress(Exception):
+                    await self.bus.stop()
+                self.bus = self._new_bus()  # a half-started bus is not restartable: start afresh
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self.ready.set()
+        log.info("pdf events started", extra={"consumer": self.bus.consumer_name})
+        while True:
+            try:
+                await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed")
+            await asyncio.sleep(RELAY_INTERVAL)
+
+    # --- publishing (the outbox) ----------------------------------------------------------------
+    async def _publish(self, event: EventEnvelope[Any]) -> None:
+        if not self.ready.is_set():
+            raise ConnectionError("the event bus is not connected yet")
+        await asyncio.wait_for(self.bus.publish(PDF_REQUESTED, event), PUBLISH_TIMEOUT)
+
+    async def publish_now(self, record: PdfRequest, event: EventEnvelope[Any]) -> bool:
+        """Publish a freshly recorded job's event; on failure it stays in the outbox for the relay."""
+        try:
+            await self._publish(event)
+        except Exception as exc:  # noqa: BLE001 - any broker failure: the relay takes over
+            log.warning(
+                "pdf.requested not accepted by the broker; kept in the outbox: %s",
+                exc,
+                extra={"job_id": record.job_id},
+            )
+            await self._note_failure(record.id, exc)
+            return False
+        await PdfRequest.get_pymongo_collection().update_one(
+            {"_id": record.id, "published_at": None},
+            {"$set": {"published_at": utcnow()}, "$inc": {"publish_attempts": 1}},
+        )
+        record.published_at = utcnow()
+        return True
+
+    async def _note_failure(self, record_id: Any, exc: BaseException) -> None:
+        with contextlib.suppress(Exception):
+            await PdfRequest.get_pymongo_collection().update_one(
+                {"_id": record_id},
+                {
+                    "$set": {"last_publish_error": f"{type(exc).__name__}: {exc}"[:500]},
+                    "$inc": {"publish_attempts": 1},
+                },
+            )
+
+    async def relay_once(self, limit: int = 100) -> int:
+        """Publish the outbox's oldest unpublished events (older than the grace period); how many went out."""
+        if not self.ready.is_set():
+            return 0
+        collection = PdfRequest.get_pymongo_collection()
+        cursor = (
+            collection.find({"published_at": None, "created_at": {"$lte": utcnow() - RELAY_GRACE}})
+            .sort("created_at", 1)
+            .limit(limit)
+        )
+        sent = 0
+        async for raw in cursor:
+            event = parse_event(raw["event"])
+            try:
+                await self._publish(event)
+            except Exception as exc:  # noqa: BLE001 - broker still down: try again next pass
+                await self._note_failure(raw["_id"], exc)
+                log.warning("outbox relay: broker unavailable (%s); %s waits", exc, raw["job_id"])
+                break
+            await collection.update_one(
+                {"_id": raw["_id"], "published_at": None},
+                {"$set": {"published_at": utcnow()}, "$inc": {"publish_attempts": 1}},
+            )
+            log.info("outbox relay published pdf.requested", extra={"job_id": raw["job_id"]})
+            sent += 1
+        return sent
+
+    # --- consuming ------------------------------------------------------------------------------
+    async def _record_of(self, event: EventEnvelope[Any]) -> dict[str, Any] | None:
+        record = await PdfRequest.get_pymongo_collection().find_one({"job_id": event.data.job_id})
+        if record is None or str(record["empresa_id"]) != event.empresa_id:
+            # not a job this core-api requested (another deployment sharing the broker, a test)
+            log.warning("%s for a job unknown here; ignored", event.type, extra={"job_id": event.data.job_id})
+            return None
+        return record
+
+    async def on_generated(self, event: EventEnvelope[PdfGeneratedV1]) -> None:
+        """Record the document on the job and on its PI/contrato (idempotent), then notify."""
+        d = event.data
+        record = await self._record_of(event)
+        if record is None:
+            return
+        collection = PdfRequest.get_pymongo_collection()
+        if record["status"] != "done":
+            await collection.update_one(
+                {"_id": record["_id"], "status": {"$ne": "done"}},
+                {
+                    "$set": {
+                        "status": "done",
+                        "document_id": d.document_id,
+                        "filename": d.filename,
+                        "sha256": d.sha256,
+                        "size_bytes": d.size_bytes,
+                        "pages": d.pages,
+                        "generated_at": event.time,
+                        "error": None,
+                        "updated_at": utcnow(),
+                    }
+                },
+            )
+            record = await collection.find_one({"_id": record["_id"]}) or record
+        # the entry is built from the stored record, so a redelivery adds the very same subdocument
+        # and $addToSet leaves the list unchanged
+        entry = {
+            "job_id": record["job_id"],
+            "document_id": record["document_id"],
+            "filename": record["filename"],
+            "sha256": record["sha256"],
+            "size_bytes": record["size_bytes"],
+            "pages": record["pages"],
+            "gerado_em": record["generated_at"],
+        }
+        source = PI if record["kind"] == "pi" else Contrato
+        await source.get_pymongo_collection().update_one(
+            {"_id": record["source_id"], "empresa_id": record["empresa_id"]},
+            {"$addToSet": {"documentos": entry}},
+        )
+        await self._notify(event, document_id=d.document_id, filename=d.filename)
+
+    async def on_failed(self, event: EventEnvelope[PdfFailedV1]) -> None:
+        """Mark the job failed with pdf-service's error (a done job stays done), then notify."""
+        d = event.data
+        record = await self._record_of(event)
+        if record is None:
+            return
+        await PdfRequest.get_pymongo_collection().update_one(
+            {"_id": record["_id"], "status": "pending"},
+            {"$set": {"status": "failed", "error": d.error, "failed_at": event.time, "updated_at": utcnow()}},
+        )
+        await self._notify(event, error=d.error)
+
+    async def _notify(self, event: EventEnvelope[Any], **fields: Any) -> None:
+        # a redelivered event notifies again: clients de-duplicate on the SSE id (the event id)
+        notification = PdfNotification(
+            type=event.type,
+            event_id=event.event_id,
+            job_id=event.data.job_id,
+            kind=event.data.kind,
+            source_id=event.data.source_id,
+            correlation_id=event.correlation_id,
+            **fields,
+        )
+        await self.channels.wait_published(
+            notification.model_dump_json(by_alias=True, exclude_none=True),
+            [empresa_channel(event.empresa_id)],
+        )
+
+
+def channels_plugin(settings: CoreApiSettings) -> ChannelsPlugin:
+    """Litestar channels on Redis pub/sub (its own connection: subscriptions block on reads)."""
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=max(settings.redis_timeout_seconds, 1.0),
+        health_check_interval=10,
+    )
+    return ChannelsPlugin(
+        backend=RedisChannelsPubSubBackend(redis=redis, stream_sleep_no_subscriptions=1),
+        arbitrary_channels_allowed=True,
+        subscriber_max_backlog=1000,
+        subscriber_backlog_strategy="dropleft",
+    )
+
+
+class PdfEventsPlugin(InitPlugin):
+    """Runs `PdfEvents` for the app's lifetime. Registered after the ChannelsPlugin, so at shutdown
+    the bus stops (handlers in flight finish) before channels close."""
+
+    def __init__(self, settings: CoreApiSettings, channels: ChannelsPlugin) -> None:
+        self.settings = settings
+        self.channels = channels
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self._lifespan)
+        return app_config
+
+    @asynccontextmanager
+    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        events = PdfEvents(self.settings, self.channels)
+        app.state.pdf_outbox = events
+        await events.start(app)
+        try:
+            yield
+        finally:
+            await events.stop()
