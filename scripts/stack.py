@@ -130,6 +130,7 @@ def main() -> None:
         "--appendonly yes --appendfsync everysec --save ''",
         "core-api": f"{VENV_BIN / 'python'} -m core_api serve",
         "pdf-api": f"{VENV_BIN / 'python'} -m pdf_service serve",
+        "pdf-worker": f"{VENV_BIN / 'python'} -m pdf_service worker",
         "gateway": f"{traefik} --configFile={static}",
         "prometheus": " ".join(
             prometheus_args(prom_config, DATA / "prometheus" / "data", ports["prometheus"])
