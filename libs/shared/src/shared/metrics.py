@@ -16,7 +16,7 @@ workers' values combine.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from threading import Lock
 from typing import Any
@@ -78,7 +78,7 @@ EVENTS_PUBLISH_FAILURES = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "events_consumed_total",
-    "Event deliveries handled, by topic, consumer group and outcome (success, failure)",
+    "Event deliveries handled, by topic, consumer group and outcome (success, failure, duplicate)",
     ["topic", "group", "outcome"],
 )
 EVENTS_RETRIED = Counter(
@@ -144,6 +144,8 @@ PDF_RENDER_DURATION = Histogram(
 )
 
 OUTCOMES = ("success", "failure")
+#: `duplicate`: an event id this group already handled, acknowledged without calling the handler
+EVENT_OUTCOMES = ("success", "failure", "duplicate")
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -179,6 +181,13 @@ def event_publish_failed(topic: str) -> None:
     EVENTS_PUBLISH_FAILURES.labels(topic).inc()
 
 
+def event_handled(topic: str, group: str, outcome: str, seconds: float | None = None) -> None:
+    """One delivery to a handler: its outcome (EVENT_OUTCOMES) and, when the handler ran, its time."""
+    EVENTS_CONSUMED.labels(topic, group, _check(outcome, EVENT_OUTCOMES, "outcome")).inc()
+    if seconds is not None:
+        EVENT_HANDLING_DURATION.labels(topic, group).observe(seconds)
+
+
 @contextmanager
 def track_event_handling(topic: str, group: str) -> Iterator[None]:
     """Time one delivery and count it as success, or failure when the block raises (re-raised)."""
@@ -188,8 +197,7 @@ def track_event_handling(topic: str, group: str) -> Iterator[None]:
         yield
         outcome = "success"
     finally:
-        EVENT_HANDLING_DURATION.labels(topic, group).observe(time.perf_counter() - start)
-        EVENTS_CONSUMED.labels(topic, group, outcome).inc()
+        event_handled(topic, group, outcome, time.perf_counter() - start)
 
 
 def event_retried(topic: str, group: str) -> None:
@@ -206,15 +214,20 @@ def set_stream_backlog(stream: str, group: str, *, pending: int, lag: int | None
         EVENT_STREAM_LAG.labels(stream, group).set(lag)
 
 
-async def sample_stream_backlog(redis: Redis, stream: str) -> dict[str, dict[str, int | None]]:
-    """Read XINFO GROUPS for `stream` and set the pending/lag gauges of each group; returns them.
+async def sample_stream_backlog(
+    redis: Redis, stream: str, *, groups: Collection[str] | None = None
+) -> dict[str, dict[str, int | None]]:
+    """Read XINFO GROUPS for `stream` and set the pending/lag gauges of each group (only `groups`,
+    when given); returns them.
 
-    Call it periodically from one place (e.g. a worker's background task); `lag` is None when Redis
-    cannot tell (before 7.0, or after entries were deleted).
+    Call it periodically (the EventBus does, every 15 s, for the groups it consumes as); `lag` is
+    None when Redis cannot tell (before 7.0, or after entries were deleted).
     """
     out: dict[str, dict[str, int | None]] = {}
     for info in await redis.xinfo_groups(stream):
         name = info["name"].decode() if isinstance(info["name"], bytes) else str(info["name"])
+        if groups is not None and name not in groups:
+            continue
         pending, lag = int(info.get("pending") or 0), info.get("lag")
         lag = None if lag is None else int(lag)
         set_stream_backlog(stream, name, pending=pending, lag=lag)
@@ -222,19 +235,35 @@ async def sample_stream_backlog(redis: Redis, stream: str) -> dict[str, dict[str
     return out
 
 
+class JobRun:
+    """What `track_job` yields: call `fail()` when the job ends in a handled failure (no exception)."""
+
+    __slots__ = ("failed",)
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def fail(self) -> None:
+        self.failed = True
+
+
 @contextmanager
-def track_job(job: str) -> Iterator[None]:
-    """A background job: in flight while the block runs, then counted with its outcome and time."""
+def track_job(job: str) -> Iterator[JobRun]:
+    """A background job: in flight while the block runs, then counted with its outcome and time.
+
+    The outcome is `failure` when the block raises (re-raised) or calls `run.fail()`, else `success`.
+    """
     JOBS_IN_FLIGHT.labels(job).inc()
     start = time.perf_counter()
-    outcome = "failure"
+    run = JobRun()
+    raised = True
     try:
-        yield
-        outcome = "success"
+        yield run
+        raised = False
     finally:
         JOBS_IN_FLIGHT.labels(job).dec()
         JOB_DURATION.labels(job).observe(time.perf_counter() - start)
-        JOBS_PROCESSED.labels(job, outcome).inc()
+        JOBS_PROCESSED.labels(job, "failure" if raised or run.failed else "success").inc()
 
 
 # ---------------------------------------------------------------- business helpers

@@ -12,6 +12,12 @@ it acknowledges after the handler returned, retries a failing handler with expon
 (each retry is an `XCLAIM` to itself, so Redis's delivery counter counts it and a crash mid-backoff
 loses nothing), and after `max_deliveries` writes the message and its error to `<topic>.dlq` and
 acknowledges it. Validation errors and `PermanentError` go to the dead-letter stream at once.
+
+Metrics (`shared.metrics`) are recorded here, so every service using the bus gets them: published /
+publish failures per topic; each delivery to a handler by outcome (`success`, `failure`, or
+`duplicate` when an already handled event id is skipped) with its handling time; retries (in-process
+and claims of abandoned messages); dead letters. While the bus runs, a background task samples
+XINFO GROUPS every `backlog_sample_seconds` and sets the pending/lag gauges of this bus's groups.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Union
@@ -56,6 +63,14 @@ from shared.events.envelope import (
     registered_events,
 )
 from shared.logging import request_id_var
+from shared.metrics import (
+    event_dead_lettered,
+    event_handled,
+    event_publish_failed,
+    event_published,
+    event_retried,
+    sample_stream_backlog,
+)
 
 log = logging.getLogger("shared.events")
 
@@ -93,6 +108,7 @@ class RedisStreamsEventBus(EventBus):
         consumer_name: str | None = None,
         graceful_timeout: float = 30.0,
         socket_timeout: float = 5.0,
+        backlog_sample_seconds: float | None = 15.0,
     ) -> None:
         self.service_name = service_name
         self.consumer_name = consumer_name or unique_consumer_name()
@@ -114,6 +130,9 @@ class RedisStreamsEventBus(EventBus):
         self._subscriptions: dict[int, tuple[Subscription, bool]] = {}
         self._publishers: dict[str, Any] = {}
         self._started = False
+        #: how often the pending/lag gauges are refreshed while the bus runs (None: never)
+        self.backlog_sample_seconds = backlog_sample_seconds
+        self._sampler: asyncio.Task[None] | None = None
 
     # --- names -------------------------------------------------------------------------------
     def stream(self, topic: str) -> str:
@@ -147,17 +166,22 @@ class RedisStreamsEventBus(EventBus):
         if message.type != topic:
             raise ValueError(f"an event of type {message.type!r} cannot be published to {topic!r}")
         body = message.model_dump(mode="json", by_alias=True)
-        if topic in self._publishers:
-            await self._publishers[topic].publish(
-                body, correlation_id=message.correlation_id or message.event_id
-            )
-        else:
-            await self._broker.publish(
-                body,
-                stream=self.stream(topic),
-                maxlen=self.limits.maxlen,
-                correlation_id=message.correlation_id or message.event_id,
-            )
+        try:
+            if topic in self._publishers:
+                await self._publishers[topic].publish(
+                    body, correlation_id=message.correlation_id or message.event_id
+                )
+            else:
+                await self._broker.publish(
+                    body,
+                    stream=self.stream(topic),
+                    maxlen=self.limits.maxlen,
+                    correlation_id=message.correlation_id or message.event_id,
+                )
+        except Exception:
+            event_publish_failed(topic)
+            raise
+        event_published(topic)
         return message.event_id
 
     def subscribe(
@@ -231,14 +255,44 @@ class RedisStreamsEventBus(EventBus):
                     raise
         await self._broker.start()
         self._started = True
+        if self.backlog_sample_seconds and self._subscriptions:
+            self._sampler = asyncio.create_task(self._sample_backlog_forever(), name="event-backlog-sampler")
 
     async def stop(self) -> None:
         try:
+            if self._sampler is not None:
+                self._sampler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._sampler
+                self._sampler = None
             if self._started:
                 await self._broker.stop()
         finally:
             self._started = False
             await self._redis.aclose()
+
+    # --- backlog gauges ------------------------------------------------------------------------
+    async def sample_backlog(self) -> dict[str, dict[str, dict[str, int | None]]]:
+        """Set `event_stream_pending_messages` / `event_stream_lag_messages` for this bus's groups
+        (XINFO GROUPS of each subscribed stream); returns {stream: {group: {pending, lag}}}."""
+        wanted: dict[str, set[str]] = {}
+        for sub, _ in self._subscriptions.values():
+            wanted.setdefault(self.stream(sub.topic), set()).add(sub.group)
+        return {
+            stream: await sample_stream_backlog(self._redis, stream, groups=groups)
+            for stream, groups in wanted.items()
+        }
+
+    async def _sample_backlog_forever(self) -> None:
+        assert self.backlog_sample_seconds
+        while True:
+            try:
+                await self.sample_backlog()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a missed sample must never stop the consumer
+                log.warning("could not sample the event stream backlog: %s", _error_text(exc))
+            await asyncio.sleep(self.backlog_sample_seconds)
 
     async def ping(self) -> None:
         if not await self._redis.ping():
@@ -281,6 +335,7 @@ class RedisStreamsEventBus(EventBus):
                     extra={"event_id": event_id, "topic": sub.topic},
                 )
                 await msg.ack()
+                event_handled(sub.topic, sub.group, "duplicate")
                 return None
             deliveries = await msg.get_delivery_count() if claimed else 1
             if claimed and deliveries > policy.max_deliveries:
@@ -288,12 +343,16 @@ class RedisStreamsEventBus(EventBus):
                     f"abandoned {deliveries - 1} times by consumers that stopped while handling it"
                 )
                 return await self._give_up(sub, msg, body, deliveries, err)
+            if claimed:
+                event_retried(sub.topic, sub.group)  # taken over from a consumer that stopped
             while True:
+                started = time.perf_counter()
                 try:
                     result = await call_next(msg)
                 except asyncio.CancelledError:
-                    raise
+                    raise  # shutdown: left pending for another consumer, not a handler outcome
                 except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
+                    event_handled(sub.topic, sub.group, "failure", time.perf_counter() - started)
                     permanent = isinstance(exc, _PERMANENT)
                     if not permanent:
                         deliveries = max(deliveries, await msg.get_delivery_count())
@@ -321,7 +380,9 @@ class RedisStreamsEventBus(EventBus):
                         )
                         return None
                     deliveries += 1
+                    event_retried(sub.topic, sub.group)
                 else:
+                    event_handled(sub.topic, sub.group, "success", time.perf_counter() - started)
                     if done_key:
                         await self._redis.set(done_key, b"1", ex=policy.dedupe_ttl_seconds)
                     await msg.ack()
@@ -362,6 +423,7 @@ class RedisStreamsEventBus(EventBus):
         )
         # acknowledged only once the dead letter is safely written
         await self._redis.xack(raw_msg["channel"], sub.group, message_id)
+        event_dead_lettered(sub.topic, sub.group)
         log.error(
             "message dead-lettered after %d deliveries: %s",
             deliveries,
