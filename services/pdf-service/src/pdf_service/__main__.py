@@ -15,9 +15,14 @@ from pdf_service.settings import PdfServiceSettings
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "worker":
+        from pdf_service import worker_metrics
+
+        settings = PdfServiceSettings()
+        # before prometheus-client is imported: the metrics port and multiprocess directory
+        metrics = worker_metrics.prepare(settings)
         from pdf_service.worker import main as worker_main
 
-        worker_main()
+        worker_main(settings, metrics)
         return
     if command == "asyncapi":
         from pdf_service.worker import write_asyncapi

@@ -28,6 +28,19 @@ class PdfServiceSettings(BaseServiceSettings):
         description="documents one worker process renders at the same time (one child process each)",
     )
 
+    worker_metrics_host: str = Field(
+        default="127.0.0.1",
+        validation_alias="PDF_WORKER_METRICS_HOST",
+        description="where the PDF worker serves /metrics and /api/v1/health (0.0.0.0 in containers)",
+    )
+    worker_metrics_port: int = Field(
+        default=4101,
+        validation_alias="PDF_WORKER_METRICS_PORT",
+        ge=0,
+        le=65535,
+        description="the PDF worker's metrics port (one per worker instance on a host)",
+    )
+
     @property
     def job_lease_seconds(self) -> float:
         """How long a worker owns a job it started: below the claim timeout, so a job whose worker died

@@ -26,6 +26,8 @@ from shared.logging import configure_logging
 from pdf_service.domain.jobs import PdfJob, PdfJobProcessor
 from pdf_service.lib.storage import DocumentStore
 from pdf_service.settings import PdfServiceSettings
+from pdf_service.worker_metrics import MetricsEndpoint, WorkerMetricsSetup
+from pdf_service.worker_metrics import build_app as build_metrics_app
 
 log = logging.getLogger("pdf_service.worker")
 
@@ -52,8 +54,12 @@ def build_worker(settings: PdfServiceSettings, **bus_options: Any) -> Worker:
     return Worker(settings, bus, processor, mongo)
 
 
-async def run_worker(settings: PdfServiceSettings, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set or SIGTERM/SIGINT arrives."""
+async def run_worker(
+    settings: PdfServiceSettings,
+    stop: asyncio.Event | None = None,
+    metrics: WorkerMetricsSetup | None = None,
+) -> None:
+    """Run until `stop` is set or SIGTERM/SIGINT arrives; serve /metrics if `metrics` has a socket."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -64,20 +70,47 @@ async def run_worker(settings: PdfServiceSettings, stop: asyncio.Event | None = 
     await init_beanie(database=db, document_models=[PdfJob])
     await DocumentStore(db).ensure_indexes()
     await asyncio.to_thread(IsolatedRenderer.warm_up)
+    endpoint = None
+    if metrics is not None and metrics.sock is not None:
+        endpoint = MetricsEndpoint(metrics_app(settings, worker), metrics.sock)
+        await endpoint.start()
+        log.info("pdf worker metrics on %s", "{}:{}".format(*metrics.sock.getsockname()[:2]))
+    elif metrics is not None and metrics.problem:
+        log.error("pdf worker runs without /metrics: %s", metrics.problem)
     try:
         async with worker.bus:
             log.info("pdf worker consuming", extra={"consumer": worker.bus.consumer_name})
             await stop.wait()
             log.info("pdf worker stopping: finishing the document in flight")
     finally:
+        # the endpoint stops last, so a scrape during shutdown still sees the final counts
+        if endpoint is not None:
+            await endpoint.stop()
         await worker.mongo.close()
         log.info("pdf worker stopped")
 
 
-def main(settings: PdfServiceSettings | None = None) -> None:
+def metrics_app(settings: PdfServiceSettings, worker: Worker) -> Any:
+    """The worker's /metrics and health app; readiness pings MongoDB and the broker."""
+
+    async def mongodb(_: Any) -> None:
+        await worker.mongo.admin.command("ping")
+
+    async def broker(_: Any) -> None:
+        await worker.bus.ping()
+
+    return build_metrics_app(settings, {"mongodb": mongodb, "redis": broker})
+
+
+def main(settings: PdfServiceSettings | None = None, metrics: WorkerMetricsSetup | None = None) -> None:
+    """`metrics` comes from `worker_metrics.prepare`, called before prometheus-client was imported."""
     settings = settings or PdfServiceSettings()
     configure_logging(f"{settings.service_name}-worker", settings.log_level, settings.log_json)
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings, metrics=metrics))
+    finally:
+        if metrics is not None:
+            metrics.cleanup()
 
 
 def asyncapi_document(settings: PdfServiceSettings | None = None) -> dict[str, Any]:

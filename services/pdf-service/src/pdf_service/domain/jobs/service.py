@@ -38,6 +38,7 @@ from shared.events import (
     PdfRequestedV1,
     new_event,
 )
+from shared.metrics import track_job, track_pdf_render
 
 from pdf_service.domain.jobs.models import PdfJob, utcnow
 from pdf_service.lib.storage import DocumentStore, StoredDocument, document_id_for
@@ -156,42 +157,46 @@ class PdfJobProcessor:
 
     async def _render_and_store(self, event: EventEnvelope[PdfRequestedV1], job: dict[str, Any]) -> None:
         d = event.data
-        document_id = document_id_for(d.job_id)
-        stored = await self._store.get(document_id)
-        if stored is None:
-            try:
-                rendered = await self._renderer.render(d.kind, d.snapshot)
-            except RenderError as exc:
-                await self._finish_failed(event, f"{exc}", job["attempts"])
-                return
-            stored = await self._store.put(
-                document_id,
-                document_filename(d.snapshot),
-                rendered.pdf,
-                pages=rendered.pages,
-                metadata={
-                    "empresaId": event.empresa_id,
-                    "jobId": d.job_id,
-                    "kind": d.kind,
-                    "sourceId": d.source_id,
+        # one job run: in flight while rendering and storing, then counted by outcome
+        with track_job("pdf") as run:
+            document_id = document_id_for(d.job_id)
+            stored = await self._store.get(document_id)
+            if stored is None:
+                try:
+                    with track_pdf_render("pdf-service", d.kind):
+                        rendered = await self._renderer.render(d.kind, d.snapshot)
+                except RenderError as exc:
+                    run.fail()
+                    await self._finish_failed(event, f"{exc}", job["attempts"])
+                    return
+                stored = await self._store.put(
+                    document_id,
+                    document_filename(d.snapshot),
+                    rendered.pdf,
+                    pages=rendered.pages,
+                    metadata={
+                        "empresaId": event.empresa_id,
+                        "jobId": d.job_id,
+                        "kind": d.kind,
+                        "sourceId": d.source_id,
+                    },
+                )
+            await self._jobs.update_one(
+                {"_id": d.job_id, "status": "pending"},
+                {
+                    "$set": {
+                        "status": "done",
+                        "document_id": str(stored.id),
+                        "filename": stored.filename,
+                        "sha256": stored.sha256,
+                        "pages": stored.pages,
+                        "size_bytes": stored.length,
+                        "error": None,
+                        "updated_at": utcnow(),
+                    }
                 },
             )
-        await self._jobs.update_one(
-            {"_id": d.job_id, "status": "pending"},
-            {
-                "$set": {
-                    "status": "done",
-                    "document_id": str(stored.id),
-                    "filename": stored.filename,
-                    "sha256": stored.sha256,
-                    "pages": stored.pages,
-                    "size_bytes": stored.length,
-                    "error": None,
-                    "updated_at": utcnow(),
-                }
-            },
-        )
-        await self._publish_generated(event, d.job_id, d.kind, d.source_id, stored)
+            await self._publish_generated(event, d.job_id, d.kind, d.source_id, stored)
 
     async def _finish_failed(self, event: EventEnvelope[PdfRequestedV1], error: str, attempts: int) -> None:
         d = event.data
