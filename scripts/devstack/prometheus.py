@@ -24,7 +24,11 @@ def render_prometheus(
     metrics_password: str,
     scrape_interval_seconds: int = 15,
 ) -> Path:
-    """Write `<runtime_dir>/prometheus.yml` (+ rules, password file); `targets` maps job -> host:port."""
+    """Write `<runtime_dir>/prometheus.yml` (+ rules, password file); `targets` maps job -> host:port.
+
+    A job of the compose config without a local target (e.g. `pdf-worker` when the stack runs no
+    worker) is left out: its compose host name would not resolve here and it would only show as down.
+    """
     runtime_dir.mkdir(parents=True, exist_ok=True)
     rules = runtime_dir / "rules"
     if rules.exists():
@@ -41,10 +45,10 @@ def render_prometheus(
         evaluation_interval=f"{interval}s",
         scrape_timeout=f"{min(interval, 10)}s",
     )
+    config["scrape_configs"] = [job for job in config["scrape_configs"] if job["job_name"] in targets]
     for job in config["scrape_configs"]:
-        if job["job_name"] in targets:
-            for static in job["static_configs"]:
-                static["targets"] = [targets[job["job_name"]]]
+        for static in job["static_configs"]:
+            static["targets"] = [targets[job["job_name"]]]
     out = runtime_dir / "prometheus.yml"
     out.write_text(yaml.safe_dump(config, sort_keys=False))
     return out

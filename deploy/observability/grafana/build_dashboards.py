@@ -365,8 +365,8 @@ def pdf_service() -> dict:
         *datastore_panels("pdf-service"),
         Panel(
             "Instances up",
-            "pdf-service instances Prometheus can scrape; red when none.",
-            [('sum(up{job="pdf-service"})', "up")],
+            "pdf-service API instances and PDF worker processes Prometheus can scrape; red when none.",
+            [('sum(up{job="pdf-service"})', "api"), ('sum(up{job="pdf-worker"})', "workers")],
             kind="stat",
             width=6,
             thresholds=[(0, "red"), (1, "green")],
