@@ -30,6 +30,7 @@ class Stack:
     services: dict[str, Server]
     env: dict[str, str]
     runtime_dir: Path
+    workers: dict[str, Server] = field(default_factory=dict)
 
     def wait_routed(self, path: str, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -67,10 +68,16 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
         env[spec["port_env"]] = str(ports[name])
         env[spec["url_env"]] = f"http://127.0.0.1:{ports[name]}"
     started: dict[str, Server] = {}
+    #: background processes without HTTP (not in `Stack.services`, which tests iterate for /metrics)
+    workers: dict[str, Server] = {}
     traefik: Server | None = None
     try:
         for name, spec in SERVICES.items():
             started[name] = start_service(name, spec["module"], ports[name], env, runtime / name)
+        # the PDF job consumer (`make up`'s pdf-worker): renders what POST .../pdf-jobs requested
+        workers["pdf-worker"] = start_service(
+            "pdf-worker", "pdf_service", 0, env, runtime / "pdf-worker", args=("worker",), health_path=None
+        )
         web, internal = free_port(), free_port()
         static = render_gateway(runtime / "gateway", web_port=web, internal_port=internal, keep_rollout=False)
         os.environ.update({spec["url_env"]: env[spec["url_env"]] for spec in SERVICES.values()})
@@ -78,14 +85,14 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
         # the limits themselves are tested on private gateways (gateway_factory)
         os.environ.update(SHARED_STACK_LIMITS)
         traefik = start_traefik(static, runtime / "gateway", web)
-        s = Stack(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{internal}", started, env, runtime)
+        s = Stack(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{internal}", started, env, runtime, workers)
         s.wait_routed("/api/v1/health")
         s.wait_routed("/api/v1/pdf-service/health")
         yield s
     finally:
         if traefik:
             traefik.stop()
-        for srv in started.values():
+        for srv in [*workers.values(), *started.values()]:
             srv.stop()
 
 

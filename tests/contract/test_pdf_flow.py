@@ -1,0 +1,167 @@
+"""The async PDF path end to end, through the real gateway (SPEC §3 item 4).
+
+core-api (uvicorn) publishes `pdf.requested` to Redis Streams; the real pdf-service worker renders
+with WeasyPrint and stores in GridFS on FerretDB; core-api consumes `pdf.generated`, records the
+document on the PI and pushes an SSE event to the empresa's clients, all behind Traefik.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+from pypdf import PdfReader
+
+PERIODO = {"inicio": "2032-05-01T00:00:00-03:00", "fim": "2032-06-01T00:00:00-03:00"}
+CLIENTE = "Sorveteria Polo Norte Ltda"
+SSE_WAIT_SECONDS = 30
+
+
+def register(gateway: str, nome: str) -> dict[str, str]:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"empresa": {"nome": nome}, "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"}}
+    r = httpx.post(f"{gateway}/api/v1/auth/register", json=body, timeout=10)
+    assert r.status_code == 201, r.text
+    r = httpx.post(
+        f"{gateway}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"}, timeout=10
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['accessToken']}"}
+
+
+def new_pi(client: httpx.Client) -> dict[str, Any]:
+    def post(path: str, body: dict) -> dict:
+        r = client.post(path, json=body)
+        assert r.status_code == 201, (path, r.text)
+        return r.json()
+
+    regiao = post("/api/v1/regioes", {"nome": "Orla"})
+    placas = [
+        post(
+            "/api/v1/placas",
+            {"numero": f"OR-{i}", "regiaoId": regiao["id"], "endereco": f"Av. Atlântica, {i * 10}"},
+        )
+        for i in (1, 2)
+    ]
+    cliente = post("/api/v1/clientes", {"nome": CLIENTE})
+    return post(
+        "/api/v1/pis",
+        {
+            "clienteId": cliente["id"],
+            "placaIds": [p["id"] for p in placas],
+            **PERIODO,
+            "valorTotalCentavos": 250_000,
+            "produto": "Picolé de manga",
+        },
+    )
+
+
+class SseListener(threading.Thread):
+    """Reads `GET /api/v1/events` through the gateway and queues each (event, data, received_at)."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.url, self.headers = url, headers
+        self.events: queue.Queue[tuple[str, dict[str, Any], float]] = queue.Queue()
+        self.connected = threading.Event()
+        self.status: int | None = None
+        self.content_type = ""
+        self._stop = threading.Event()
+        self._response: httpx.Response | None = None
+
+    def run(self) -> None:
+        try:
+            with (
+                httpx.Client(timeout=httpx.Timeout(10, read=SSE_WAIT_SECONDS + 20)) as client,
+                client.stream("GET", self.url, headers=self.headers) as r,
+            ):
+                self._response = r
+                self.status, self.content_type = r.status_code, r.headers.get("content-type", "")
+                event = ""
+                for line in r.iter_lines():
+                    if line.startswith(":"):
+                        self.connected.set()  # the "connected" comment: subscribed
+                    elif line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: "):
+                        self.events.put((event, json.loads(line[6:]), time.monotonic()))
+        except (httpx.HTTPError, RuntimeError):
+            if not self._stop.is_set():
+                raise
+
+    def next_for(self, job_id: str, timeout: float) -> tuple[str, dict[str, Any], float]:
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self.events.get(timeout=max(deadline - time.monotonic(), 0.01))
+            if event[1].get("jobId") == job_id:
+                return event
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._response is not None:
+            self._response.close()
+        self.join(5)
+
+
+def test_pdf_job_through_the_gateway_ends_in_an_sse_event_and_a_downloadable_pdf(stack) -> None:
+    headers = register(stack.gateway, "Painéis Assíncronos")
+    other = register(stack.gateway, "Outra Empresa")
+    with httpx.Client(base_url=stack.gateway, headers=headers, timeout=10) as client:
+        pi = new_pi(client)
+        listener = SseListener(f"{stack.gateway}/api/v1/events", headers)
+        intruder = SseListener(f"{stack.gateway}/api/v1/events", other)
+        listener.start()
+        intruder.start()
+        assert listener.connected.wait(10), "the SSE stream did not open through the gateway"
+        assert intruder.connected.wait(10)
+        assert listener.status == 200 and listener.content_type.startswith("text/event-stream")
+
+        sent = time.monotonic()
+        r = client.post(f"/api/v1/pis/{pi['id']}/pdf-jobs", headers={"X-Request-ID": "flow-req-1"})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["jobId"]
+        assert r.headers["location"] == f"/api/v1/pdf-jobs/{job_id}"
+        # the gateway's security headers and the request id on the 202 too
+        assert r.headers["x-request-id"] == "flow-req-1"
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+        event, data, received_at = listener.next_for(job_id, SSE_WAIT_SECONDS)
+        latency = received_at - sent
+        print(f"\nPOST pdf-jobs → SSE pdf.generated through the gateway: {latency:.2f}s")
+        assert event == "pdf.generated", data
+        assert data["kind"] == "pi" and data["sourceId"] == pi["id"]
+        assert data["correlationId"] == "flow-req-1"
+        document_id = data["documentId"]
+        listener.stop()
+
+        # the job status and the document come from pdf-service, through the same gateway
+        job = client.get(f"/api/v1/pdf-jobs/{job_id}")
+        assert job.status_code == 200, job.text
+        assert job.json()["status"] == "done" and job.json()["documentId"] == document_id
+        pdf = client.get(f"/api/v1/documents/{document_id}")
+        assert pdf.status_code == 200
+        assert pdf.headers["content-type"].startswith("application/pdf")
+        assert pdf.content.startswith(b"%PDF-")
+        text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert CLIENTE in " ".join(text.split())
+
+        # core-api recorded it on the PI
+        docs = client.get(f"/api/v1/pis/{pi['id']}").json()["documentos"]
+        assert [(d["documentId"], d["jobId"]) for d in docs] == [(document_id, job_id)]
+        jobs = client.get(f"/api/v1/pis/{pi['id']}/pdf-jobs").json()
+        assert [(j["jobId"], j["status"], j["documentId"]) for j in jobs] == [(job_id, "done", document_id)]
+
+    # the other empresa's stream never saw it, and it cannot read the job or the document
+    time.sleep(0.5)
+    intruder.stop()
+    assert all(e[1].get("jobId") != job_id for e in list(intruder.events.queue))
+    with httpx.Client(base_url=stack.gateway, headers=other, timeout=10) as client:
+        assert client.get(f"/api/v1/pdf-jobs/{job_id}").status_code == 404
+        assert client.get(f"/api/v1/documents/{document_id}").status_code == 404
+        assert client.post(f"/api/v1/pis/{pi['id']}/pdf-jobs").status_code == 404
