@@ -160,7 +160,9 @@ async def test_claiming_a_message_abandoned_by_a_dead_consumer_counts_as_a_retry
     raw = Redis.from_url(redis_url)
     try:
         await raw.xgroup_create(stream, group, id="0", mkstream=True)
-        await raw.xadd(stream, {"__data__": new_event(generated(), empresa_id="e").model_dump_json(by_alias=True)})
+        await raw.xadd(
+            stream, {"__data__": new_event(generated(), empresa_id="e").model_dump_json(by_alias=True)}
+        )
         assert await raw.xreadgroup(group, "crashed-consumer", {stream: ">"}, count=1)
         async with bus:
 
@@ -193,7 +195,9 @@ async def test_backlog_gauges_follow_xpending_and_lag_of_the_bus_groups(make_bus
         async with bus:
             snap = sample_snapshot("pi")
             for n in range(4):
-                payload = PdfRequestedV1(job_id=f"job-{n:04d}", kind="pi", source_id=snap.source_id, snapshot=snap)
+                payload = PdfRequestedV1(
+                    job_id=f"job-{n:04d}", kind="pi", source_id=snap.source_id, snapshot=snap
+                )
                 await bus.publish(PDF_REQUESTED, new_event(payload, empresa_id="emp1"))
 
             async def sampled_busy():
@@ -216,9 +220,12 @@ async def test_backlog_gauges_follow_xpending_and_lag_of_the_bus_groups(make_bus
 
             await wait_for(sampled_idle)
             assert (await raw.xpending(stream, group))["pending"] == 0
-            assert REGISTRY.get_sample_value(
-                "event_stream_lag_messages", {"stream": stream, "group": "someone-else"}
-            ) is None
+            assert (
+                REGISTRY.get_sample_value(
+                    "event_stream_lag_messages", {"stream": stream, "group": "someone-else"}
+                )
+                is None
+            )
             # sampling on demand returns the same numbers
             assert await bus.sample_backlog() == {stream: {group: {"pending": 0, "lag": 0}}}
     finally:
