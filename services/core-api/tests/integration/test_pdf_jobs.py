@@ -20,9 +20,12 @@ import httpx
 import jsonschema
 import pytest
 import uvicorn
+from core_api.domain.demo import DEMO_EMAIL, load_demo_data
+from core_api.domain.users.models import User
 from devstack.servers import free_port, start_redis
 from faststream.redis.parser.binary import BinaryMessageFormatV1
 from redis.asyncio import Redis
+from shared.auth import issue_token
 from shared.events import (
     PDF_FAILED,
     PDF_GENERATED,
@@ -395,3 +398,22 @@ async def test_outbox_delivers_after_redis_returns(
         jsonschema.Draft202012Validator(event_json_schema(PDF_REQUESTED, 1)).validate(bodies[0])
     finally:
         restarted.stop()
+
+
+async def test_demo_data_has_every_area_and_its_pi_can_be_printed(core_client, in_app_loop, core_settings):
+    result = in_app_loop(load_demo_data)
+    assert result["loaded"], result
+    assert "3 aluguéis, 2 PIs, 1 contratos" in result["note"]
+    admin = in_app_loop(User.find_one, {"email": DEMO_EMAIL})
+    token, _ = issue_token(
+        core_settings, user_id=str(admin.id), empresa_id=str(admin.empresa_id), role="admin", typ="access"
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    pis = (await core_client.get(PIS, headers=headers)).json()
+    contratos = (await core_client.get("/api/v1/contratos", headers=headers)).json()
+    alugueis = (await core_client.get("/api/v1/alugueis", headers=headers)).json()
+    assert (pis["total"], contratos["total"]) == (2, 1)
+    assert alugueis["total"] == 3 + 5  # three of their own, one per placa of the two PIs
+    events_ready(core_client)
+    r = await core_client.post(f"{PIS}/{pis['items'][0]['id']}/pdf-jobs", headers=headers)
+    assert r.status_code == 202, r.text

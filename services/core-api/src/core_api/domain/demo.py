@@ -1,24 +1,35 @@
-"""Demo data for a fresh database (`core-api demo-data`): one empresa, its admin, regiões, placas
-and clientes in São Paulo.
+"""Demo data for a fresh database (`core-api demo-data`): one empresa, its admin, regiões, placas,
+clientes, aluguéis, PIs and a contrato in São Paulo.
 
-One function per area, each taking the `DemoContext` built so far and adding its ids to it, so
-another area (aluguéis, PIs, contratos) extends the demo by writing `seed_<area>(ctx)` and adding
-it to `SEEDERS`.
+One function per area, each taking the `DemoContext` built so far and adding its ids to it; another
+area extends the demo by writing `seed_<area>(ctx)` and adding it to `SEEDERS`. Aluguéis, PIs and
+contratos go through their services (as the demo admin), so the demo books placas by the API's rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from beanie import PydanticObjectId
+from litestar.datastructures import State
+from shared.auth import Principal
 
+from core_api.domain.alugueis.booking import TZ
+from core_api.domain.alugueis.schemas import AluguelCreate
+from core_api.domain.alugueis.services import AluguelService
 from core_api.domain.clientes.models import Cliente
+from core_api.domain.contratos.schemas import ContratoCreate
+from core_api.domain.contratos.services import ContratoService
 from core_api.domain.empresas.models import Empresa
+from core_api.domain.pis.schemas import PICreate
+from core_api.domain.pis.services import PIService
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password, verify_password
+from core_api.lib.documents import utcnow
 
 DEMO_EMPRESA = "Outdoor Demo"
 DEMO_EMAIL = "demo@outdoor.local"
@@ -114,8 +125,88 @@ async def seed_clientes(ctx: DemoContext) -> None:
         ctx.clientes[nome] = cliente.id  # type: ignore[assignment]
 
 
+def _as_admin(ctx: DemoContext) -> tuple[Principal, State]:
+    """The demo admin as the domain services see a caller, so bookings go through the same rules."""
+    principal = Principal(user_id=str(ctx.admin_id), empresa_id=str(ctx.empresa_id), role="admin")
+    return principal, State({"db": Empresa.get_pymongo_collection().database})
+
+
+def _month(offset: int) -> datetime:
+    """The first day (00:00 in São Paulo) of the month `offset` months from now."""
+    today = utcnow().astimezone(TZ)
+    year, month = divmod(today.month - 1 + offset, 12)
+    return datetime(today.year + year, month + 1, 1, tzinfo=TZ)
+
+
+async def seed_alugueis(ctx: DemoContext) -> None:
+    service = AluguelService(*_as_admin(ctx))
+    ctx.extra["alugueis"] = [
+        str(
+            (
+                await service.create(
+                    AluguelCreate(
+                        placa_id=str(ctx.placas[placa]),
+                        cliente_id=str(ctx.clientes[cliente]),
+                        inicio=_month(start),
+                        fim=_month(start + months),
+                        valor_centavos=valor,
+                    )
+                )
+            ).id
+        )
+        for placa, cliente, start, months, valor in [
+            ("SP-001", "Padaria Pão de Ouro", 1, 1, 350_000),
+            ("SP-004", "Academia Corpo em Forma", 1, 2, 960_000),
+            ("SP-010", "Auto Escola Direção Certa", 2, 1, 170_000),
+        ]
+    ]
+
+
+async def seed_pis(ctx: DemoContext) -> None:
+    service = PIService(*_as_admin(ctx))
+    pis = []
+    for cliente, placas, start, valor, produto, descricao in [
+        (
+            "Imobiliária Horizonte",
+            ["SP-002", "SP-005", "SP-007"],
+            1,
+            690_000,
+            "Lançamento Residencial Horizonte",
+            "Três faces em vias de alto fluxo durante o mês de lançamento.",
+        ),
+        ("Marina Costa (autônoma)", ["SP-008", "SP-009"], 2, 290_000, "Ateliê Marina Costa", None),
+    ]:
+        pi = await service.create(
+            PICreate(
+                cliente_id=str(ctx.clientes[cliente]),
+                placa_ids=[str(ctx.placas[p]) for p in placas],
+                inicio=_month(start),
+                fim=_month(start + 1),
+                valor_total_centavos=valor,
+                produto=produto,
+                descricao=descricao,
+            )
+        )
+        pis.append(str(pi.id))
+    ctx.extra["pis"] = pis
+
+
+async def seed_contratos(ctx: DemoContext) -> None:
+    pis = ctx.extra.get("pis") or []
+    if pis:
+        contrato = await ContratoService(*_as_admin(ctx)).create(ContratoCreate(pi_id=pis[0]))
+        ctx.extra["contratos"] = [str(contrato.id)]
+
+
 #: run in order after `seed_empresa`; later areas append theirs
-SEEDERS: list[Callable[[DemoContext], Awaitable[None]]] = [seed_regioes, seed_placas, seed_clientes]
+SEEDERS: list[Callable[[DemoContext], Awaitable[None]]] = [
+    seed_regioes,
+    seed_placas,
+    seed_clientes,
+    seed_alugueis,
+    seed_pis,
+    seed_contratos,
+]
 
 
 async def load_demo_data(password: str = DEMO_PASSWORD, *, if_empty: bool = False) -> dict[str, object]:
@@ -148,6 +239,7 @@ async def load_demo_data(password: str = DEMO_PASSWORD, *, if_empty: bool = Fals
         "email": DEMO_EMAIL,
         "password": password,
         "note": f"demo data loaded: {len(ctx.regioes)} regiões, {len(ctx.placas)} placas, "
-        f"{len(ctx.clientes)} clientes",
+        f"{len(ctx.clientes)} clientes, {len(ctx.extra.get('alugueis') or [])} aluguéis, "
+        f"{len(ctx.extra.get('pis') or [])} PIs, {len(ctx.extra.get('contratos') or [])} contratos",
         "loaded": True,
     }
