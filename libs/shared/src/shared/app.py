@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +23,10 @@ from shared.openapi import openapi_config, swagger_assets_router
 from shared.settings import BaseServiceSettings
 
 
-def _database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def _database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    logging.getLogger("shared.app").warning(
+        "database unavailable during %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc
+    )
     return Response(
         {"status_code": 503, "detail": "the database is unavailable; retry shortly"},
         status_code=HTTP_503_SERVICE_UNAVAILABLE,

@@ -107,9 +107,11 @@ class ContratoService:
                 await contrato.insert()
                 entity_created("contrato")
                 return contrato
-            except DuplicateKeyError as exc:
-                if "pi_unique" in str(exc):
-                    # a concurrent request made this PI's contrato first (the unique index decided)
+            except DuplicateKeyError:
+                # Either the PI already has its contrato (a concurrent request won: the unique index
+                # decided) or the number was taken. FerretDB does not always name the index in the
+                # error, so ask the database which one it was.
+                if await self.repo.find_one({"pi_id": pi.id}) is not None:
                     raise ConflictException(f"PI {data.pi_id} already has a contrato") from None
         raise ServiceUnavailableException("could not allocate a contrato number; retry")
 
