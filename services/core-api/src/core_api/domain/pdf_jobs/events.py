@@ -74,6 +74,7 @@ class PdfEvents:
         self._bus_factory = bus_factory or (lambda: bus_from_settings(settings))
         self.bus: EventBus = self._new_bus()
         self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     def _new_bus(self) -> EventBus:
@@ -90,21 +91,35 @@ class PdfEvents:
         self._tasks = [asyncio.create_task(self._run(app), name="pdf-events")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # a flag first: the loops end by themselves once the bus is up. A bus still starting when
+        # the app stops (tests that exit at once) is another matter: FastStream's broker start does
+        # not complete then, and stopping a half-started broker waits out its graceful timeout, so
+        # both waits are bounded and a half-started bus is abandoned with a warning.
+        self._stopping.set()
+        started = self.ready.is_set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=2)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1)
         self.ready.clear()
-        await self.bus.stop()
+        try:
+            await asyncio.wait_for(self.bus.stop(), None if started else 2)
+        except TimeoutError:
+            log.warning("the event bus was still starting at shutdown; abandoned")
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _run(self, app: Litestar) -> None:
         # the handlers use Beanie: wait until the lifespan has initialised MongoDB (a plain flag on
         # the app state, set by shared.infra's lifespan; there is no event to wait on)
-        while not app.state.get("mongo_initialized"):  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
+        while not app.state.get("mongo_initialized") and not self._stopping.is_set():
+            await self._pause(0.2)
         delay = 0.5
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.bus.ping()
                 await self.bus.start()
@@ -116,18 +131,20 @@ class PdfEvents:
                 with contextlib.suppress(Exception):
                     await self.bus.stop()
                 self.bus = self._new_bus()  # a half-started bus is not restartable: start afresh
-                await asyncio.sleep(delay)
+                await self._pause(delay)
                 delay = min(delay * 2, 10.0)
+        if self._stopping.is_set():
+            return
         self.ready.set()
         log.info("pdf events started", extra={"consumer": self.bus.consumer_name})
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.relay_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay pass failed")
-            await asyncio.sleep(RELAY_INTERVAL)
+            await self._pause(RELAY_INTERVAL)
 
     # --- publishing (the outbox) ----------------------------------------------------------------
     async def _publish(self, event: EventEnvelope[Any]) -> None:
