@@ -81,6 +81,15 @@ class Server:
         return ""
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the process that started us dies (even by SIGKILL), so a
+    killed test run or benchmark never leaves servers listening (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 def _spawn(
     name: str, args: list[str], workdir: Path, env: dict | None = None
 ) -> tuple[subprocess.Popen, Path]:
@@ -94,6 +103,7 @@ def _spawn(
         cwd=workdir,
         env={**os.environ, **(env or {})},
         start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
     )
     return proc, log_path
 

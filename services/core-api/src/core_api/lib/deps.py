@@ -27,4 +27,4 @@ def provide_service(cls: type[S]) -> Provide:
     async def _provide(request: Request[Principal, Any, Any], state: State) -> S:
         return cls(request.user, state)
 
-    return Provide(_provide, sync_to_thread=False)
+    return Provide(_provide)
