@@ -53,17 +53,19 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
 
 
 def main() -> None:
-    ports = {
-        "gateway": env_port("GATEWAY_PORT", 8080),
-        "gateway-internal": env_port("GATEWAY_INTERNAL_PORT", 8082),
-        "core-api": env_port("CORE_API_PORT", 4000),
-        "pdf-service": env_port("PDF_SERVICE_PORT", 4100),
-        "redis": env_port("REDIS_PORT", 6379),
-        "prometheus": env_port("PROMETHEUS_PORT", 9090),
+    port_vars = {
+        "gateway": ("GATEWAY_PORT", 8080),
+        "gateway-internal": ("GATEWAY_INTERNAL_PORT", 8082),
+        "core-api": ("CORE_API_PORT", 4000),
+        "pdf-service": ("PDF_SERVICE_PORT", 4100),
+        "pdf-worker-metrics": ("PDF_WORKER_METRICS_PORT", 4101),
+        "redis": ("REDIS_PORT", 6379),
+        "prometheus": ("PROMETHEUS_PORT", 9090),
     }
     external_mongo = os.environ.get("MONGODB_URL")
     if not external_mongo:
-        ports["mongodb"] = env_port("MONGODB_PORT", 27017)
+        port_vars["mongodb"] = ("MONGODB_PORT", 27017)
+    ports = {name: env_port(var, default) for name, (var, default) in port_vars.items()}
 
     DATA.mkdir(parents=True, exist_ok=True)
     lock = open(DATA / "stack.lock", "a+")  # noqa: SIM115 - held for the life of the stack
@@ -93,7 +95,7 @@ def main() -> None:
         if port_open(port):
             die(
                 f"port {port} ({name}) is already in use; stop what holds it (`ss -ltnp 'sport = :{port}'`) "
-                f"or set {name.upper().replace('-', '_')}_PORT"
+                f"or set {port_vars[name][0]}"
             )
 
     mongo_url = external_mongo or f"mongodb://127.0.0.1:{ports['mongodb']}/"
@@ -106,6 +108,7 @@ def main() -> None:
         "PDF_SERVICE_PORT": str(ports["pdf-service"]),
         "CORE_API_URL": f"http://127.0.0.1:{ports['core-api']}",
         "PDF_SERVICE_URL": f"http://127.0.0.1:{ports['pdf-service']}",
+        "PDF_WORKER_METRICS_PORT": str(ports["pdf-worker-metrics"]),
         "PYTHONUNBUFFERED": "1",
     }
     static = render_gateway(
@@ -120,6 +123,7 @@ def main() -> None:
         targets={
             "core-api": f"127.0.0.1:{ports['core-api']}",
             "pdf-service": f"127.0.0.1:{ports['pdf-service']}",
+            "pdf-worker": f"127.0.0.1:{ports['pdf-worker-metrics']}",
             "traefik": f"127.0.0.1:{ports['gateway-internal']}",
             "prometheus": f"127.0.0.1:{ports['prometheus']}",
         },

@@ -132,10 +132,11 @@ async def test_a_second_worker_on_a_busy_metrics_port_keeps_consuming(pdf_settin
             "pdf-worker-2", "pdf_service", port, env, workdir / "2", args=("worker",), health_path=None
         )
 
-        async def complained():
-            return "runs without /metrics" in second.log_tail(200)
+        async def complained_and_consuming():
+            log = second.log_tail(200)
+            return "runs without /metrics" in log and "pdf worker consuming" in log
 
-        await wait_until(complained, timeout=30)
+        await wait_until(complained_and_consuming, timeout=60)
         assert second.proc.poll() is None, second.log_tail()
         # the first one's endpoint is untouched
         async with httpx.AsyncClient(timeout=5) as http:
