@@ -106,3 +106,66 @@ async def test_sigkill_mid_batch_then_another_worker_finishes_every_job_exactly_
             if srv is not None:
                 srv.stop(signal.SIGKILL)
         await client.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_sigterm_mid_batch_finishes_or_hands_back_every_job(pdf_settings, workdir):
+    """Graceful shutdown (issue 7): SIGTERM in the middle of a batch exits 0 within its bound, the
+    document in flight is finished or left unacked, and another worker completes the rest — every
+    job done exactly once, nothing pending."""
+    client = AsyncMongoClient(pdf_settings.mongodb_url, tz_aware=True)
+    db = client[pdf_settings.mongodb_db]
+    core = bus_from_settings(pdf_settings.model_copy(update={"service_name": "core-api"}))
+    env = worker_env(pdf_settings)
+    job_ids = [uuid.uuid4().hex for _ in range(JOBS)]
+    first = second = None
+    try:
+        async with core:
+            for job_id in job_ids:
+                snap = sample_snapshot("contrato", placas=8, empresa_id=EMPRESA)
+                payload = PdfRequestedV1(
+                    job_id=job_id, kind="contrato", source_id=snap.source_id, snapshot=snap
+                )
+                await core.publish(PDF_REQUESTED, new_event(payload, empresa_id=EMPRESA))
+
+            first = start_service(
+                "pdf-worker-t1", "pdf_service", 0, env, workdir / "t1", args=("worker",), health_path=None
+            )
+
+            async def some_done():
+                return await db["pdf_jobs"].count_documents({"status": "done"}) >= 1
+
+            await wait_until(some_done, timeout=60, interval=0.02)
+            first.proc.send_signal(signal.SIGTERM)
+            assert first.proc.wait(30) == 0, first.log_tail()
+            assert "pdf worker stopped" in first.log_tail(200)
+            done_by_first = await db["pdf_jobs"].count_documents({"status": "done"})
+            assert done_by_first < JOBS, "the first worker finished everything before SIGTERM"
+
+            second = start_service(
+                "pdf-worker-t2", "pdf_service", 0, env, workdir / "t2", args=("worker",), health_path=None
+            )
+
+            async def all_done():
+                return await db["pdf_jobs"].count_documents({"status": "done"}) == JOBS
+
+            await wait_until(all_done, timeout=90, interval=0.1)
+            store = DocumentStore(db)
+            for job_id in job_ids:
+                assert await store.count_for_job(job_id) == 1
+            assert await db["documents.files"].count_documents({}) == JOBS
+            pending = await core.redis.xpending(
+                f"{pdf_settings.event_stream_prefix}{PDF_REQUESTED}", "pdf-service"
+            )
+            assert pending["pending"] == 0
+    except BaseException:
+        for srv in (first, second):
+            if srv is not None:
+                print(f"--- {srv.name} log ---\n{srv.log_tail(60)}")
+        raise
+    finally:
+        for srv in (first, second):
+            if srv is not None:
+                srv.stop(signal.SIGKILL)
+        await client.close()
