@@ -31,6 +31,35 @@ def worker_env(settings) -> dict[str, str]:
     }
 
 
+async def publish_batch(core, job_ids: list[str]) -> None:
+    """The whole batch is waiting before any worker exists."""
+    for job_id in job_ids:
+        snap = sample_snapshot("contrato", placas=8, empresa_id=EMPRESA)
+        payload = PdfRequestedV1(job_id=job_id, kind="contrato", source_id=snap.source_id, snapshot=snap)
+        await core.publish(PDF_REQUESTED, new_event(payload, empresa_id=EMPRESA))
+
+
+async def wait_done(db, at_least: int, timeout: float) -> None:
+    async def enough():
+        return await db["pdf_jobs"].count_documents({"status": "done"}) >= at_least
+
+    await wait_until(enough, timeout=timeout, interval=0.02)
+
+
+async def assert_each_job_once(db, core, settings, job_ids: list[str]) -> None:
+    """One stored document per job, nothing left pending in the render group."""
+    store = DocumentStore(db)
+    for job_id in job_ids:
+        assert await store.count_for_job(job_id) == 1
+    assert await db["documents.files"].count_documents({}) == len(job_ids)
+    pending = await core.redis.xpending(f"{settings.event_stream_prefix}{PDF_REQUESTED}", "pdf-service")
+    assert pending["pending"] == 0
+
+
+def start_worker(name: str, env: dict[str, str], workdir):
+    return start_service(name, "pdf_service", 0, env, workdir / name, args=("worker",), health_path=None)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_sigkill_mid_batch_then_another_worker_finishes_every_job_exactly_once(pdf_settings, workdir):
@@ -48,50 +77,23 @@ async def test_sigkill_mid_batch_then_another_worker_finishes_every_job_exactly_
     first = second = None
     try:
         async with core:
-            # the whole batch is waiting before any worker exists
-            for job_id in job_ids:
-                snap = sample_snapshot("contrato", placas=8, empresa_id=EMPRESA)
-                payload = PdfRequestedV1(
-                    job_id=job_id, kind="contrato", source_id=snap.source_id, snapshot=snap
-                )
-                await core.publish(PDF_REQUESTED, new_event(payload, empresa_id=EMPRESA))
-
-            first = start_service(
-                "pdf-worker-a", "pdf_service", 0, env, workdir / "a", args=("worker",), health_path=None
-            )
-
-            async def some_done():
-                return await db["pdf_jobs"].count_documents({"status": "done"}) >= 1
-
-            await wait_until(some_done, timeout=60, interval=0.02)
+            await publish_batch(core, job_ids)
+            first = start_worker("pdf-worker-a", env, workdir)
+            await wait_done(db, 1, timeout=60)
             first.proc.send_signal(signal.SIGKILL)
             first.proc.wait(5)
             done_before = await db["pdf_jobs"].count_documents({"status": "done"})
             assert done_before < JOBS, "the first worker finished everything before it was killed"
 
-            second = start_service(
-                "pdf-worker-b", "pdf_service", 0, env, workdir / "b", args=("worker",), health_path=None
-            )
-
-            async def all_done():
-                return await db["pdf_jobs"].count_documents({"status": "done"}) == JOBS
-
-            await wait_until(all_done, timeout=60, interval=0.1)
+            second = start_worker("pdf-worker-b", env, workdir)
+            await wait_done(db, JOBS, timeout=60)
 
             async def all_announced():
                 return set(generated) == set(job_ids)
 
             await wait_until(all_announced, timeout=10)
 
-            store = DocumentStore(db)
-            for job_id in job_ids:
-                assert await store.count_for_job(job_id) == 1
-            assert await db["documents.files"].count_documents({}) == JOBS
-            # nothing left pending in the render group
-            pending = await core.redis.xpending(
-                f"{pdf_settings.event_stream_prefix}{PDF_REQUESTED}", "pdf-service"
-            )
-            assert pending["pending"] == 0
+            await assert_each_job_once(db, core, pdf_settings, job_ids)
 
             # graceful stop: SIGTERM and a clean exit, quickly
             second.proc.send_signal(signal.SIGTERM)
@@ -122,43 +124,18 @@ async def test_sigterm_mid_batch_finishes_or_hands_back_every_job(pdf_settings, 
     first = second = None
     try:
         async with core:
-            for job_id in job_ids:
-                snap = sample_snapshot("contrato", placas=8, empresa_id=EMPRESA)
-                payload = PdfRequestedV1(
-                    job_id=job_id, kind="contrato", source_id=snap.source_id, snapshot=snap
-                )
-                await core.publish(PDF_REQUESTED, new_event(payload, empresa_id=EMPRESA))
-
-            first = start_service(
-                "pdf-worker-t1", "pdf_service", 0, env, workdir / "t1", args=("worker",), health_path=None
-            )
-
-            async def some_done():
-                return await db["pdf_jobs"].count_documents({"status": "done"}) >= 1
-
-            await wait_until(some_done, timeout=60, interval=0.02)
+            await publish_batch(core, job_ids)
+            first = start_worker("pdf-worker-t1", env, workdir)
+            await wait_done(db, 1, timeout=60)
             first.proc.send_signal(signal.SIGTERM)
             assert first.proc.wait(30) == 0, first.log_tail()
             assert "pdf worker stopped" in first.log_tail(200)
             done_by_first = await db["pdf_jobs"].count_documents({"status": "done"})
             assert done_by_first < JOBS, "the first worker finished everything before SIGTERM"
 
-            second = start_service(
-                "pdf-worker-t2", "pdf_service", 0, env, workdir / "t2", args=("worker",), health_path=None
-            )
-
-            async def all_done():
-                return await db["pdf_jobs"].count_documents({"status": "done"}) == JOBS
-
-            await wait_until(all_done, timeout=90, interval=0.1)
-            store = DocumentStore(db)
-            for job_id in job_ids:
-                assert await store.count_for_job(job_id) == 1
-            assert await db["documents.files"].count_documents({}) == JOBS
-            pending = await core.redis.xpending(
-                f"{pdf_settings.event_stream_prefix}{PDF_REQUESTED}", "pdf-service"
-            )
-            assert pending["pending"] == 0
+            second = start_worker("pdf-worker-t2", env, workdir)
+            await wait_done(db, JOBS, timeout=90)
+            await assert_each_job_once(db, core, pdf_settings, job_ids)
     except BaseException:
         for srv in (first, second):
             if srv is not None:
