@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from litestar import Litestar, get
 from litestar.datastructures import State
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,7 +32,7 @@ def value(name: str, **labels: str) -> float:
 
 
 @get("/api/v1/things/{thing_id:str}", sync_to_thread=False)
-def get_thing(thing_id: str) -> dict[str, str]:
+def get_thing(thing_id: FromPath[str]) -> dict[str, str]:
     return {"id": thing_id}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar, get
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
 URL = "/api/v1/placas/disponiveis"
@@ -11,7 +12,7 @@ JUN = {"inicio": "2031-06-01T00:00:00-03:00", "fim": "2031-07-01T00:00:00-03:00"
 
 async def test_static_segment_wins_over_the_path_parameter_in_any_order():
     @get("/api/v1/placas/{placa_id:str}", sync_to_thread=False)
-    def by_id(placa_id: str) -> str:
+    def by_id(placa_id: FromPath[str]) -> str:
         return f"id:{placa_id}"
 
     @get("/api/v1/placas/disponiveis", sync_to_thread=False)

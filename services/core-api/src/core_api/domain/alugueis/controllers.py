@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.alugueis.schemas import AluguelCreate, AluguelRead, PlacaDisponivel
@@ -24,14 +25,14 @@ class AluguelController(Controller):
     @get("/")
     async def list_alugueis(
         self,
-        aluguel_service: AluguelService,
-        list_params: ListParams,
-        placa_id: Annotated[str | None, Parameter(query="placaId")] = None,
-        cliente_id: Annotated[str | None, Parameter(query="clienteId")] = None,
-        pi_id: Annotated[str | None, Parameter(query="piId")] = None,
-        status: Literal["ativo", "cancelado"] | None = None,
-        inicio: Annotated[datetime | None, Parameter(description="overlapping this period")] = None,
-        fim: datetime | None = None,
+        aluguel_service: NamedDependency[AluguelService],
+        list_params: NamedDependency[ListParams],
+        placa_id: Annotated[str | None, QueryParameter(name="placaId")] = None,
+        cliente_id: Annotated[str | None, QueryParameter(name="clienteId")] = None,
+        pi_id: Annotated[str | None, QueryParameter(name="piId")] = None,
+        status: FromQuery[Literal["ativo", "cancelado"] | None] = None,
+        inicio: Annotated[datetime | None, QueryParameter(description="overlapping this period")] = None,
+        fim: FromQuery[datetime | None] = None,
     ) -> Page[AluguelRead]:
         """Aluguéis of the caller's empresa; `inicio`/`fim` keep those overlapping the period."""
         items, total = await aluguel_service.list(
@@ -51,21 +52,29 @@ class AluguelController(Controller):
         )
 
     @post("/")
-    async def create_aluguel(self, aluguel_service: AluguelService, data: AluguelCreate) -> AluguelRead:
+    async def create_aluguel(
+        self, aluguel_service: NamedDependency[AluguelService], data: JSONBody[AluguelCreate]
+    ) -> AluguelRead:
         """Book a placa for [inicio, fim) (whole local days, `fim` exclusive); 409 if any day is taken."""
         return AluguelRead.from_doc(await aluguel_service.create(data))
 
     @get("/{aluguel_id:str}")
-    async def get_aluguel(self, aluguel_service: AluguelService, aluguel_id: str) -> AluguelRead:
+    async def get_aluguel(
+        self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
+    ) -> AluguelRead:
         return AluguelRead.from_doc(await aluguel_service.get(aluguel_id))
 
     @post("/{aluguel_id:str}/cancel", status_code=HTTP_200_OK)
-    async def cancel_aluguel(self, aluguel_service: AluguelService, aluguel_id: str) -> AluguelRead:
+    async def cancel_aluguel(
+        self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
+    ) -> AluguelRead:
         """Cancel and free the placa's days."""
         return AluguelRead.from_doc(await aluguel_service.cancel(aluguel_id))
 
     @delete("/{aluguel_id:str}")
-    async def delete_aluguel(self, aluguel_service: AluguelService, aluguel_id: str) -> None:
+    async def delete_aluguel(
+        self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
+    ) -> None:
         """Same as cancel (the record is kept, with status `cancelado`)."""
         await aluguel_service.cancel(aluguel_id)
 
@@ -84,11 +93,11 @@ class DisponiveisController(Controller):
     @get("/")
     async def placas_disponiveis(
         self,
-        disponibilidade_service: DisponibilidadeService,
-        list_params: ListParams,
-        inicio: datetime,
-        fim: datetime,
-        regiao_id: Annotated[str | None, Parameter(query="regiaoId")] = None,
+        disponibilidade_service: NamedDependency[DisponibilidadeService],
+        list_params: NamedDependency[ListParams],
+        inicio: FromQuery[datetime],
+        fim: FromQuery[datetime],
+        regiao_id: Annotated[str | None, QueryParameter(name="regiaoId")] = None,
     ) -> Page[PlacaDisponivel]:
         """Active placas free for the whole period [inicio, fim), optionally of one região."""
         items, total = await disponibilidade_service.placas_livres(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.contratos.schemas import ContratoCreate, ContratoRead
 from core_api.domain.contratos.services import ContratoService
@@ -22,10 +23,10 @@ class ContratoController(Controller):
     @get("/")
     async def list_contratos(
         self,
-        contrato_service: ContratoService,
-        list_params: ListParams,
-        pi_id: Annotated[str | None, Parameter(query="piId")] = None,
-        cliente_id: Annotated[str | None, Parameter(query="clienteId")] = None,
+        contrato_service: NamedDependency[ContratoService],
+        list_params: NamedDependency[ListParams],
+        pi_id: Annotated[str | None, QueryParameter(name="piId")] = None,
+        cliente_id: Annotated[str | None, QueryParameter(name="clienteId")] = None,
     ) -> Page[ContratoRead]:
         items, total = await contrato_service.list(list_params, pi_id=pi_id, cliente_id=cliente_id)
         return Page[ContratoRead](
@@ -36,10 +37,14 @@ class ContratoController(Controller):
         )
 
     @post("/")
-    async def create_contrato(self, contrato_service: ContratoService, data: ContratoCreate) -> ContratoRead:
+    async def create_contrato(
+        self, contrato_service: NamedDependency[ContratoService], data: JSONBody[ContratoCreate]
+    ) -> ContratoRead:
         """The contrato of a PI (one per PI, 409 on a second; 409 for a cancelled PI)."""
         return ContratoRead.from_doc(await contrato_service.create(data))
 
     @get("/{contrato_id:str}")
-    async def get_contrato(self, contrato_service: ContratoService, contrato_id: str) -> ContratoRead:
+    async def get_contrato(
+        self, contrato_service: NamedDependency[ContratoService], contrato_id: FromPath[str]
+    ) -> ContratoRead:
         return ContratoRead.from_doc(await contrato_service.get(contrato_id))

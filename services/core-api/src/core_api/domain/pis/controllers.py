@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.pis.schemas import PICreate, PIRead, PIStatusPublico, PIUpdate
@@ -24,15 +25,15 @@ class PIController(Controller):
     @get("/")
     async def list_pis(
         self,
-        pi_service: PIService,
-        list_params: ListParams,
-        cliente_id: Annotated[str | None, Parameter(query="clienteId")] = None,
+        pi_service: NamedDependency[PIService],
+        list_params: NamedDependency[ListParams],
+        cliente_id: Annotated[str | None, QueryParameter(name="clienteId")] = None,
         placa_id: Annotated[
-            str | None, Parameter(query="placaId", description="PIs booking this placa")
+            str | None, QueryParameter(name="placaId", description="PIs booking this placa")
         ] = None,
-        status: PIStatusPublico | None = None,
-        inicio: Annotated[datetime | None, Parameter(description="overlapping this period")] = None,
-        fim: datetime | None = None,
+        status: FromQuery[PIStatusPublico | None] = None,
+        inicio: Annotated[datetime | None, QueryParameter(description="overlapping this period")] = None,
+        fim: FromQuery[datetime | None] = None,
     ) -> Page[PIRead]:
         items, total = await pi_service.list(
             list_params, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=inicio, fim=fim
@@ -45,23 +46,25 @@ class PIController(Controller):
         )
 
     @post("/")
-    async def create_pi(self, pi_service: PIService, data: PICreate) -> PIRead:
+    async def create_pi(self, pi_service: NamedDependency[PIService], data: JSONBody[PICreate]) -> PIRead:
         """Book every placa for [inicio, fim) — all or none; 409 names the placas already taken."""
         pi = await pi_service.create(data)
         return PIRead.from_doc(pi, status_publico(pi))
 
     @get("/{pi_id:str}")
-    async def get_pi(self, pi_service: PIService, pi_id: str) -> PIRead:
+    async def get_pi(self, pi_service: NamedDependency[PIService], pi_id: FromPath[str]) -> PIRead:
         pi = await pi_service.get(pi_id)
         return PIRead.from_doc(pi, status_publico(pi))
 
     @patch("/{pi_id:str}")
-    async def update_pi(self, pi_service: PIService, pi_id: str, data: PIUpdate) -> PIRead:
+    async def update_pi(
+        self, pi_service: NamedDependency[PIService], pi_id: FromPath[str], data: JSONBody[PIUpdate]
+    ) -> PIRead:
         """Edit produto/descricao/valorTotalCentavos or move the status; cancelling frees the placas."""
         pi = await pi_service.update(pi_id, data)
         return PIRead.from_doc(pi, status_publico(pi))
 
     @post("/{pi_id:str}/cancel", status_code=HTTP_200_OK)
-    async def cancel_pi(self, pi_service: PIService, pi_id: str) -> PIRead:
+    async def cancel_pi(self, pi_service: NamedDependency[PIService], pi_id: FromPath[str]) -> PIRead:
         pi = await pi_service.cancel(pi_id)
         return PIRead.from_doc(pi, status_publico(pi))
