@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from litestar import Controller, Response, Router, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import InternalServerException, ServiceUnavailableException
 from litestar.params import FromPath
 from shared.documents import DocumentKind
-from shared.documents.isolated import IsolatedRenderer, RenderError, RenderTimeout
-from shared.documents.render import document_filename
-from shared.metrics import track_pdf_render
+from shared.documents.http import pdf_response
+from shared.documents.isolated import IsolatedRenderer
 
 from core_api.domain.documentos.snapshots import DocumentSnapshotService
 from core_api.lib.deps import provide_service
@@ -30,19 +28,7 @@ MAX_PARALLEL_RENDERS = 2
 async def render_pdf_response(
     renderer: IsolatedRenderer, snapshots: DocumentSnapshotService, kind: DocumentKind, source_id: str
 ) -> Response[bytes]:
-    snapshot = await snapshots.snapshot(kind, source_id)
-    try:
-        with track_pdf_render("legacy", kind):
-            rendered = await renderer.render(kind, snapshot)
-    except RenderTimeout as exc:
-        raise ServiceUnavailableException(f"the {kind} PDF took too long to render; try again") from exc
-    except RenderError as exc:
-        raise InternalServerException(f"the {kind} PDF could not be rendered") from exc
-    return Response(
-        rendered.pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{document_filename(snapshot)}"'},
-    )
+    return await pdf_response(renderer, "legacy", kind, await snapshots.snapshot(kind, source_id))
 
 
 class LegacyPdfController(Controller):

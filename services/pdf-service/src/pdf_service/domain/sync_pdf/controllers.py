@@ -11,13 +11,11 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import InternalServerException, ServiceUnavailableException
 from litestar.params import FromPath
 from shared.auth import Principal
 from shared.documents import DocumentKind
-from shared.documents.isolated import IsolatedRenderer, RenderError, RenderTimeout
-from shared.documents.render import document_filename
-from shared.metrics import track_pdf_render
+from shared.documents.http import pdf_response
+from shared.documents.isolated import IsolatedRenderer
 
 from pdf_service.domain.sync_pdf.snapshots import CoreApiSnapshots
 
@@ -30,18 +28,7 @@ async def render_pdf_response(
     source_id: str,
 ) -> Response[bytes]:
     snapshot = await snapshots.fetch(kind, source_id, request.headers.get("authorization", ""))
-    try:
-        with track_pdf_render("pdf-service", kind):
-            rendered = await renderer.render(kind, snapshot)
-    except RenderTimeout as exc:
-        raise ServiceUnavailableException(f"the {kind} PDF took too long to render; try again") from exc
-    except RenderError as exc:
-        raise InternalServerException(f"the {kind} PDF could not be rendered") from exc
-    return Response(
-        rendered.pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{document_filename(snapshot)}"'},
-    )
+    return await pdf_response(renderer, "pdf-service", kind, snapshot)
 
 
 class SyncPdfController(Controller):
