@@ -75,3 +75,27 @@ async def test_bad_cliente_input_is_400_and_stores_nothing(core_client, make_ten
     assert (await core_client.get("/api/v1/clientes", params={"pageSize": 101}, headers=h)).status_code == 400
     assert (await core_client.get("/api/v1/clientes/12345", headers=h)).status_code == 404
     assert in_app_loop(stored) == before
+
+
+async def test_a_cliente_with_alugueis_cannot_be_deleted(core_client, make_tenant, make_inventario):
+    t = await make_tenant()
+    inv = make_inventario(t, clientes=2)
+    h = t.user_headers
+    r = await core_client.post(
+        "/api/v1/alugueis",
+        json={
+            "placaId": inv.placa_ids[0],
+            "clienteId": inv.cliente_ids[0],
+            "inicio": "2027-01-01T00:00:00-03:00",
+            "fim": "2027-02-01T00:00:00-03:00",
+            "valorCentavos": 100_000,
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    r = await core_client.delete(f"/api/v1/clientes/{inv.cliente_ids[0]}", headers=h)
+    assert r.status_code == 409
+    assert r.json()["extra"] == {"alugueis": 1, "pis": 0}
+    assert (await core_client.get(f"/api/v1/clientes/{inv.cliente_ids[0]}", headers=h)).status_code == 200
+    # a cliente nobody references can go
+    assert (await core_client.delete(f"/api/v1/clientes/{inv.cliente_ids[1]}", headers=h)).status_code == 204

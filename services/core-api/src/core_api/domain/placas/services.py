@@ -15,8 +15,9 @@ from core_api.domain.placas.models import Placa
 from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.cache import PLACA_TTL, TenantCache, placa_key, version_key
-from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, parse_object_id, text_filter
+from core_api.lib.crud import TenantCrudService
+from core_api.lib.listing import ListParams
+from core_api.lib.repository import TenantRepository, parse_object_id
 
 SORT_FIELDS = {
     "numero": "numero",
@@ -33,14 +34,21 @@ class PlacaRepository(TenantRepository[Placa]):
     unique_fields = {"empresa_numero_unique": "numero"}
 
 
-class PlacaService:
+class PlacaService(TenantCrudService[Placa]):
+    model = Placa
+    repository = PlacaRepository
+    sort_fields = SORT_FIELDS
+    search_fields = SEARCH_FIELDS
+    default_sort = "numero"
+    entity = "placa"
+
     def __init__(self, principal: Principal, state: State) -> None:
-        self.repo = PlacaRepository(Placa, principal.empresa_id)
+        super().__init__(principal, state)
         self.empresa_id = principal.empresa_id
         self.cache: TenantCache = state.cache
         self.regioes = TenantRepository(Regiao, principal.empresa_id, label="região")
 
-    async def list(
+    async def list(  # type: ignore[override]
         self,
         params: ListParams,
         *,
@@ -49,21 +57,14 @@ class PlacaService:
         ativa: bool | None = None,
         cidade: str | None = None,
     ) -> tuple[list[Placa], int]:
-        query: dict[str, Any] = text_filter(SEARCH_FIELDS, q) if q else {}
+        filters: dict[str, Any] = {}
         if regiao_id is not None:
-            query["regiao_id"] = _filter_id(regiao_id, "regiaoId")
+            filters["regiao_id"] = _filter_id(regiao_id, "regiaoId")
         if ativa is not None:
-            query["ativa"] = ativa
+            filters["ativa"] = ativa
         if cidade:
-            query["cidade"] = {"$regex": f"^{re.escape(cidade.strip())}$", "$options": "i"}
-        return await self.repo.page(
-            query,
-            page=params.page,
-            page_size=params.page_size,
-            sort=db_sort(params.sort, SORT_FIELDS),
-            allowed_sort=tuple(SORT_FIELDS.values()),
-            default_sort="numero",
-        )
+            filters["cidade"] = {"$regex": f"^{re.escape(cidade.strip())}$", "$options": "i"}
+        return await super().list(params, q, filters)
 
     async def get(self, placa_id: str) -> Placa:
         """Cache-aside on `placa:{id}:empresa:{empresaId}` (10 min), one MongoDB read per expiry."""

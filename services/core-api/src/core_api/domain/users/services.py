@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.datastructures import State
-from shared.auth import Principal
-
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password
 from core_api.domain.users.schemas import UserCreate, UserUpdate
+from core_api.lib.crud import TenantCrudService
 from core_api.lib.errors import ConflictException
-from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, text_filter
+from core_api.lib.repository import TenantRepository
 
 SORT_FIELDS = {"nome": "nome", "email": "email", "createdAt": "created_at"}
 
@@ -22,24 +19,12 @@ class UserRepository(TenantRepository[User]):
     unique_fields = {"email_unique": "email"}
 
 
-class UserService:
-    def __init__(self, principal: Principal, state: State) -> None:
-        self.principal = principal
-        self.repo = UserRepository(User, principal.empresa_id)
-
-    async def list(self, params: ListParams, q: str | None = None) -> tuple[list[User], int]:
-        query = text_filter(["nome", "email"], q) if q else {}
-        return await self.repo.page(
-            query,
-            page=params.page,
-            page_size=params.page_size,
-            sort=db_sort(params.sort, SORT_FIELDS),
-            allowed_sort=tuple(SORT_FIELDS.values()),
-            default_sort="created_at",
-        )
-
-    async def get(self, user_id: str) -> User:
-        return await self.repo.get(user_id)
+class UserService(TenantCrudService[User]):
+    model = User
+    repository = UserRepository
+    sort_fields = SORT_FIELDS
+    search_fields = ["nome", "email"]
+    default_sort = "created_at"
 
     async def create(self, data: UserCreate) -> User:
         await self._refuse_taken_email(data.email)
