@@ -85,8 +85,10 @@ async def test_admins_bypass_the_cache(core_client, make_tenant, db):
     _, ids = await _seed(core_client, t)
     await core_client.get("/api/v1/placas", headers=t.user_headers)
     _rename_behind_api(db, ids[1], "Admin sees this")
+    lookups = _http_lookups()
     admin = await core_client.get("/api/v1/placas", headers=t.admin_headers)
     assert "Admin sees this" in _enderecos(admin)
+    assert _http_lookups() == lookups  # an admin's request does not even look in Redis
     assert admin.headers["cache-control"] == "no-store"
     user = await core_client.get("/api/v1/placas", headers=t.user_headers)
     assert "Admin sees this" not in _enderecos(user)
@@ -176,6 +178,13 @@ async def test_read_after_write_is_fresh_across_two_app_instances(core_client, m
         assert r.status_code == 204
         assert (await other.get(f"/api/v1/placas/{ids[1]}", headers=t.user_headers)).status_code == 404
         assert (await other.get("/api/v1/placas", headers=t.user_headers)).json()["total"] == 1
+
+
+def _http_lookups() -> float:
+    return sum(
+        REGISTRY.get_sample_value("cache_requests_total", {"cache": "http", "result": r}) or 0.0
+        for r in ("hit", "miss", "error")
+    )
 
 
 def _mongo_finds(collection: str) -> float:

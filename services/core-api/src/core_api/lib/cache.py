@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RESPONSE_CACHE_STORE = "response_cache"
+BYPASS_PREFIX = "bypass:"
 GENERATION_KEY = "cache:gen:{empresa}:{area}"
 LOCK_KEY = "cache:lock:{key}"
 PLACA_KEY = "placa:{placa_id}:empresa:{empresa_id}"
@@ -119,6 +120,8 @@ class FailOpenRedisStore(RedisStore):
         self.circuit = circuit
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        if key.startswith(BYPASS_PREFIX):
+            return None  # admin, disabled or Redis away: no lookup, and not counted as a miss
         value = await self.circuit.call(
             "http", "get", lambda: super(FailOpenRedisStore, self).get(key, renew_for), None
         )
@@ -321,7 +324,7 @@ def tenant_cache_key(request: Request[Any, Any, Any]) -> str:
     """Key of a cached response: empresa, generation, path and the full sorted query."""
     state = request.scope.get("state", {})
     if state.get(_STATE_BYPASS) or state.get(_STATE_GEN) is None:
-        return f"bypass:{uuid.uuid4().hex}"  # never stored (see `should_store`)
+        return f"{BYPASS_PREFIX}{uuid.uuid4().hex}"  # never looked up nor stored (`should_store`)
     user = request.scope.get("user")
     query = sorted(request.query_params.multi_items())
     return f"{user.empresa_id}:{state[_STATE_GEN]}:{request.url.path}?{urlencode(query)}"
