@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from devstack.servers import start_service
@@ -60,54 +64,81 @@ def start_worker(name: str, env: dict[str, str], workdir):
     return start_service(name, "pdf_service", 0, env, workdir / name, args=("worker",), health_path=None)
 
 
+@dataclass
+class Batch:
+    """A batch of PDF jobs already published, a core-api-like bus and the workers started on it."""
+
+    db: Any
+    core: Any
+    settings: Any
+    env: dict[str, str]
+    workdir: Any
+    job_ids: list[str]
+    workers: list = field(default_factory=list)
+
+    def start_worker(self, name: str):
+        srv = start_worker(name, self.env, self.workdir)
+        self.workers.append(srv)
+        return srv
+
+
+@contextlib.asynccontextmanager
+async def published_batch(settings, workdir, on_generated=None) -> AsyncIterator[Batch]:
+    """Publish JOBS contrato jobs; on failure print the workers' logs; always stop the workers."""
+    client = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
+    core = bus_from_settings(settings.model_copy(update={"service_name": "core-api"}))
+    if on_generated is not None:
+        core.subscribe(PDF_GENERATED, on_generated)
+    batch = Batch(
+        client[settings.mongodb_db],
+        core,
+        settings,
+        worker_env(settings),
+        workdir,
+        [uuid.uuid4().hex for _ in range(JOBS)],
+    )
+    try:
+        async with core:
+            await publish_batch(core, batch.job_ids)
+            yield batch
+    except BaseException:
+        for srv in batch.workers:
+            print(f"--- {srv.name} log ---\n{srv.log_tail(60)}")
+        raise
+    finally:
+        for srv in batch.workers:
+            srv.stop(signal.SIGKILL)
+        await client.close()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_sigkill_mid_batch_then_another_worker_finishes_every_job_exactly_once(pdf_settings, workdir):
-    client = AsyncMongoClient(pdf_settings.mongodb_url, tz_aware=True)
-    db = client[pdf_settings.mongodb_db]
-    core = bus_from_settings(pdf_settings.model_copy(update={"service_name": "core-api"}))
     generated: list = []
 
     async def collect(event):
         generated.append(event.data.job_id)
 
-    core.subscribe(PDF_GENERATED, collect)
-    env = worker_env(pdf_settings)
-    job_ids = [uuid.uuid4().hex for _ in range(JOBS)]
-    first = second = None
-    try:
-        async with core:
-            await publish_batch(core, job_ids)
-            first = start_worker("pdf-worker-a", env, workdir)
-            await wait_done(db, 1, timeout=60)
-            first.proc.send_signal(signal.SIGKILL)
-            first.proc.wait(5)
-            done_before = await db["pdf_jobs"].count_documents({"status": "done"})
-            assert done_before < JOBS, "the first worker finished everything before it was killed"
+    async with published_batch(pdf_settings, workdir, on_generated=collect) as b:
+        first = b.start_worker("pdf-worker-a")
+        await wait_done(b.db, 1, timeout=60)
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(5)
+        done_before = await b.db["pdf_jobs"].count_documents({"status": "done"})
+        assert done_before < JOBS, "the first worker finished everything before it was killed"
 
-            second = start_worker("pdf-worker-b", env, workdir)
-            await wait_done(db, JOBS, timeout=60)
+        second = b.start_worker("pdf-worker-b")
+        await wait_done(b.db, JOBS, timeout=60)
 
-            async def all_announced():
-                return set(generated) == set(job_ids)
+        async def all_announced():
+            return set(generated) == set(b.job_ids)
 
-            await wait_until(all_announced, timeout=10)
+        await wait_until(all_announced, timeout=10)
+        await assert_each_job_once(b.db, b.core, pdf_settings, b.job_ids)
 
-            await assert_each_job_once(db, core, pdf_settings, job_ids)
-
-            # graceful stop: SIGTERM and a clean exit, quickly
-            second.proc.send_signal(signal.SIGTERM)
-            assert second.proc.wait(15) == 0, second.log_tail()
-    except BaseException:
-        for srv in (first, second):
-            if srv is not None:
-                print(f"--- {srv.name} log ---\n{srv.log_tail(60)}")
-        raise
-    finally:
-        for srv in (first, second):
-            if srv is not None:
-                srv.stop(signal.SIGKILL)
-        await client.close()
+        # graceful stop: SIGTERM and a clean exit, quickly
+        second.proc.send_signal(signal.SIGTERM)
+        assert second.proc.wait(15) == 0, second.log_tail()
 
 
 @pytest.mark.slow
@@ -116,33 +147,15 @@ async def test_sigterm_mid_batch_finishes_or_hands_back_every_job(pdf_settings, 
     """Graceful shutdown (issue 7): SIGTERM in the middle of a batch exits 0 within its bound, the
     document in flight is finished or left unacked, and another worker completes the rest — every
     job done exactly once, nothing pending."""
-    client = AsyncMongoClient(pdf_settings.mongodb_url, tz_aware=True)
-    db = client[pdf_settings.mongodb_db]
-    core = bus_from_settings(pdf_settings.model_copy(update={"service_name": "core-api"}))
-    env = worker_env(pdf_settings)
-    job_ids = [uuid.uuid4().hex for _ in range(JOBS)]
-    first = second = None
-    try:
-        async with core:
-            await publish_batch(core, job_ids)
-            first = start_worker("pdf-worker-t1", env, workdir)
-            await wait_done(db, 1, timeout=60)
-            first.proc.send_signal(signal.SIGTERM)
-            assert first.proc.wait(30) == 0, first.log_tail()
-            assert "pdf worker stopped" in first.log_tail(200)
-            done_by_first = await db["pdf_jobs"].count_documents({"status": "done"})
-            assert done_by_first < JOBS, "the first worker finished everything before SIGTERM"
+    async with published_batch(pdf_settings, workdir) as b:
+        first = b.start_worker("pdf-worker-t1")
+        await wait_done(b.db, 1, timeout=60)
+        first.proc.send_signal(signal.SIGTERM)
+        assert first.proc.wait(30) == 0, first.log_tail()
+        assert "pdf worker stopped" in first.log_tail(200)
+        done_by_first = await b.db["pdf_jobs"].count_documents({"status": "done"})
+        assert done_by_first < JOBS, "the first worker finished everything before SIGTERM"
 
-            second = start_worker("pdf-worker-t2", env, workdir)
-            await wait_done(db, JOBS, timeout=90)
-            await assert_each_job_once(db, core, pdf_settings, job_ids)
-    except BaseException:
-        for srv in (first, second):
-            if srv is not None:
-                print(f"--- {srv.name} log ---\n{srv.log_tail(60)}")
-        raise
-    finally:
-        for srv in (first, second):
-            if srv is not None:
-                srv.stop(signal.SIGKILL)
-        await client.close()
+        b.start_worker("pdf-worker-t2")
+        await wait_done(b.db, JOBS, timeout=90)
+        await assert_each_job_once(b.db, b.core, pdf_settings, b.job_ids)
