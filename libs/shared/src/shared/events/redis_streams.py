@@ -261,7 +261,11 @@ class RedisStreamsEventBus(EventBus):
     async def stop(self) -> None:
         try:
             if self._sampler is not None:
-                self._sampler.cancel()
+                # a cancel that lands inside a redis-py command can be swallowed there, and the task
+                # then sleeps `backlog_sample_seconds` before it sees the next one: cancel until done
+                while not self._sampler.done():
+                    self._sampler.cancel()
+                    await asyncio.wait({self._sampler}, timeout=0.05)
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._sampler
                 self._sampler = None
