@@ -1,9 +1,17 @@
-"""Session-wide real servers for every test of the workspace.
+"""Real servers for the tests of the workspace, started only when a test needs them.
 
-Redis and FerretDB are started once per pytest session on free ports in a temporary directory and
-stopped at the end (unless TEST_REDIS_URL / TEST_MONGODB_URL point at running ones). Tests get their
-URLs from the `redis_url` / `mongodb_url` fixtures and isolate themselves by database name and keys,
-so no test depends on another or on a running `make up`.
+Redis and FerretDB start on free ports in a temporary directory the first time a test asks for
+`redis_url` / `mongodb_url` (session-scoped fixtures) and stop at the end of the session — so the
+fast lane (`make test-fast`, tests marked `fast`) starts no server at all. TEST_REDIS_URL /
+TEST_MONGODB_URL point the tests at running servers instead.
+
+Under pytest-xdist every worker is its own session: it starts its own Redis and FerretDB (and the
+contract tests' gateway stack), so parallel workers share no server, database or stream. Within a
+worker, tests isolate themselves by database names and key prefixes (`unique_name`), so no test
+depends on another or on a running `make up`.
+
+Tests under a `unit/` directory are marked `fast` automatically; a `fast` test that asks for a
+server fixture is a usage error (the fast lane must stay server-free).
 """
 
 from __future__ import annotations
@@ -18,46 +26,55 @@ from pathlib import Path
 import pytest
 from devstack.servers import Server, start_ferretdb, start_redis
 
-_servers: list[Server] = []
-_tmp: Path | None = None
+#: fixtures that start (or need) a server; a `fast` test may use none of them
+SERVER_FIXTURES = frozenset({"redis_url", "mongodb_url", "stack", "gateway_factory"})
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    global _tmp
-    _tmp = Path(tempfile.mkdtemp(prefix="outdoor-tests-"))
-    if not os.environ.get("TEST_REDIS_URL"):
-        srv = start_redis(_tmp / "redis")
-        _servers.append(srv)
-        os.environ["TEST_REDIS_URL"] = srv.url
-    if not os.environ.get("TEST_MONGODB_URL"):
-        srv = start_ferretdb(_tmp / "ferretdb")
-        _servers.append(srv)
-        os.environ["TEST_MONGODB_URL"] = srv.url
-    os.environ["TEST_TMP"] = str(_tmp)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wrong = []
+    for item in items:
+        if "unit" in item.path.parts:
+            item.add_marker(pytest.mark.fast)
+        if item.get_closest_marker("fast") is not None:
+            used = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            if used:
+                wrong.append(f"{item.nodeid} uses {', '.join(sorted(used))}")
+    if wrong:
+        raise pytest.UsageError("tests marked `fast` must not need servers:\n  " + "\n  ".join(wrong))
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    for srv in reversed(_servers):
-        if exitstatus not in (0, 5) and srv.proc.poll() is not None:
-            print(f"\n--- {srv.name} log tail ---\n{srv.log_tail()}")
+@pytest.fixture(scope="session")
+def test_tmp() -> Iterator[Path]:
+    """A temporary directory for this session (this xdist worker), removed at the end."""
+    path = Path(tempfile.mkdtemp(prefix="outdoor-tests-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _serve(start, workdir: Path) -> Iterator[str]:
+    srv: Server = start(workdir)
+    try:
+        yield srv.url
+    finally:
+        if srv.proc.poll() is not None:  # it died during the session: show why
+            print(f"\n--- {srv.name} exited with {srv.proc.returncode}; log tail ---\n{srv.log_tail()}")
         srv.stop()
-    if _tmp is not None:
-        shutil.rmtree(_tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    return os.environ["TEST_REDIS_URL"]
+def redis_url(test_tmp: Path) -> Iterator[str]:
+    if url := os.environ.get("TEST_REDIS_URL"):
+        yield url
+    else:
+        yield from _serve(start_redis, test_tmp / "redis")
 
 
 @pytest.fixture(scope="session")
-def mongodb_url() -> str:
-    return os.environ["TEST_MONGODB_URL"]
-
-
-@pytest.fixture(scope="session")
-def test_tmp() -> Path:
-    return Path(os.environ["TEST_TMP"])
+def mongodb_url(test_tmp: Path) -> Iterator[str]:
+    if url := os.environ.get("TEST_MONGODB_URL"):
+        yield url
+    else:
+        yield from _serve(start_ferretdb, test_tmp / "ferretdb")
 
 
 @pytest.fixture

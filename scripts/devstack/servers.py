@@ -32,7 +32,9 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 30.0, name: str = "") -> None:
+def wait_port(
+    port: int, proc: subprocess.Popen | None = None, timeout: float = 120.0, name: str = ""
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_open(port):
@@ -95,16 +97,16 @@ def _spawn(
 ) -> tuple[subprocess.Popen, Path]:
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{name}.log"
-    log = open(log_path, "ab")  # noqa: SIM115 - owned by the child process
-    proc = subprocess.Popen(
-        args,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=workdir,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
-    )
+    with open(log_path, "ab") as log:  # the child gets its own descriptor; ours is closed here
+        proc = subprocess.Popen(
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+        )
     return proc, log_path
 
 
@@ -158,7 +160,7 @@ def start_service(
     workdir: Path,
     args: tuple[str, ...] = ("serve",),
     health_path: str | None = "/api/v1/health",
-    timeout: float = 60.0,
+    timeout: float = 180.0,
 ) -> Server:
     """Run `python -m <module> serve` (a real uvicorn server) and wait until its health answers."""
     import urllib.request

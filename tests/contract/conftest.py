@@ -32,7 +32,7 @@ class Stack:
     runtime_dir: Path
     workers: dict[str, Server] = field(default_factory=dict)
 
-    def wait_routed(self, path: str, timeout: float = 20.0) -> None:
+    def wait_routed(self, path: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if httpx.get(self.gateway + path).status_code == 200:
@@ -62,6 +62,7 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
         "PDF_SERVICE_MONGODB_DB": "contract_pdf",
         "CORE_API_WORKERS": "1",
         "PDF_SERVICE_WORKERS": "1",
+        "PDF_WORKER_METRICS_PORT": "0",  # any free port, never 4101 (a running `make up` has it)
     }
     ports = {name: free_port() for name in SERVICES}
     for name, spec in SERVICES.items():
@@ -108,7 +109,7 @@ class Gateway:
     #: the access-log entries of the last `served_by` call
     last_entries: list[dict] = field(default_factory=list)
 
-    def access_entries(self, request_ids: set[str], timeout: float = 5.0) -> list[dict]:
+    def access_entries(self, request_ids: set[str], timeout: float = 60.0) -> list[dict]:
         """The access-log lines of the requests sent with these X-Request-IDs (waits for all of them)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -170,7 +171,7 @@ def gateway_factory(test_tmp: Path) -> Iterator[Callable[..., Gateway]]:
             runtime / "dynamic",
             access_log,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 120
         while httpx.get(gw.url + "/api/v1/health").status_code != 200:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"private gateway never routed /api/v1/health:\n{traefik.log_tail()}")

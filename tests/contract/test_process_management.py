@@ -151,11 +151,11 @@ def start_core_api(
     srv = start_service(name, "core_api", port, env, workdir / name)
     srv.extra["metrics_dir"] = workdir / f"{name}-metrics"
     if workers > 1:
-        wait_for(lambda: len(worker_pids(srv.proc.pid)) == workers, 30, f"{workers} workers")
+        wait_for(lambda: len(worker_pids(srv.proc.pid)) == workers, 120, f"{workers} workers")
     return srv
 
 
-def wait_ready(url: str, in_a_row: int = 20, timeout: float = 60) -> None:
+def wait_ready(url: str, in_a_row: int = 20, timeout: float = 180) -> None:
     """Live is not ready: each worker creates its indexes first. Wait for many 200s in a row, each on
     a new connection (so on any worker)."""
     streak, last = 0, ""
@@ -197,15 +197,19 @@ def test_workers_are_summed_a_dead_worker_is_replaced_and_counters_never_go_back
 
         os.kill(w1, signal.SIGKILL)
         pids = wait_for(
-            lambda: (p := worker_pids(srv.proc.pid)) and len(p) == 2 and w1 not in p and p, 30, "a new worker"
+            lambda: (p := worker_pids(srv.proc.pid)) and len(p) == 2 and w1 not in p and p,
+            120,
+            "a new worker",
         )
         (w3,) = set(pids) - {w2}
         # the dead worker's counts stay; its live gauge is dropped by the supervisor
         assert scrape_value(url, "http_requests_total", **health) == baseline + 12
-        wait_for(lambda: not (metrics_dir / f"gauge_livesum_{w1}.db").exists(), 5, "the dead worker's gauges")
+        wait_for(
+            lambda: not (metrics_dir / f"gauge_livesum_{w1}.db").exists(), 60, "the dead worker's gauges"
+        )
 
         wait_for(
-            lambda: srv.log_path.read_text().count("Application startup complete") == 3, 30, "its startup"
+            lambda: srv.log_path.read_text().count("Application startup complete") == 3, 120, "its startup"
         )
         os.kill(w2, signal.SIGSTOP)  # only the replacement can answer now
         try:
@@ -235,10 +239,11 @@ def test_sigterm_finishes_in_flight_requests_closes_websockets_and_exits_in_boun
         **service_env,
         "SLOW_APP_PORT": str(port),
         "SLOW_APP_WORKERS": "2",
-        "GRACEFUL_SHUTDOWN_SECONDS": "5",
+        # far above the 2 s request, so "waited for the request, not for the bound" holds on a busy machine
+        "GRACEFUL_SHUTDOWN_SECONDS": "30",
     }
     srv = start_service("slow-app", "test_process_management", port, env, workdir / "slow")
-    wait_for(lambda: len(worker_pids(srv.proc.pid)) == 2, 30, "2 workers")
+    wait_for(lambda: len(worker_pids(srv.proc.pid)) == 2, 120, "2 workers")
     url = srv.url
     try:
         results: dict[str, object] = {}
@@ -266,13 +271,13 @@ def test_sigterm_finishes_in_flight_requests_closes_websockets_and_exits_in_boun
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{url}/slow", params={"seconds": 0}, timeout=2)
 
-        in_flight.join(10)
+        in_flight.join(30)
         response = results["slow"]
         assert isinstance(response, httpx.Response), response
         assert response.status_code == 200 and response.json() == {"slept": 2}
-        assert srv.proc.wait(10) == 0
+        assert srv.proc.wait(60) == 0
         elapsed = time.monotonic() - started
-        assert 1.0 < elapsed < 6, elapsed  # waited for the request, not for the 5 s bound
+        assert 1.0 < elapsed < 25, elapsed  # waited for the request, not for the 30 s bound
         logs = srv.log_path.read_text()
         # each worker ran its lifespan shutdown: consumers first, then MongoDB and Redis closed
         assert logs.count("event consumers stopped") == 2
@@ -306,9 +311,10 @@ def test_a_request_longer_than_the_bound_does_not_hold_the_exit(
         time.sleep(0.5)
         started = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
-        srv.proc.wait(10)
-        assert time.monotonic() - started < 4  # 1 s bound + lifespan shutdown
-        t.join(10)
+        srv.proc.wait(60)
+        # 1 s bound + lifespan shutdown; far below the 60 s the request would take
+        assert time.monotonic() - started < 20
+        t.join(30)
         # cut at the bound: an error status or a dropped connection, never the 60 s answer
         assert len(outcome) == 1 and outcome[0] != 200, outcome
         print("stuck request ended with", outcome)
@@ -405,7 +411,7 @@ def test_sigterm_to_one_of_two_instances_behind_traefik_loses_no_request(
         assert before_term > 20 and ok[0] > before_term + 20, (before_term, ok[0])
         assert 1 <= a_exit < 12  # the drain, then in-flight requests, within the bound
         # who answered, from Traefik's access log (ServiceURL), and from each instance's own metrics
-        answered = gw.access_entries(set(request_ids), timeout=10)
+        answered = gw.access_entries(set(request_ids))
         assert len(answered) == ok[0]
         by_server = Counter(e["ServiceURL"] for e in answered)
         assert by_server[a.url] > 0 and by_server[b.url] > 0, by_server

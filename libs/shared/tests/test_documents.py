@@ -53,6 +53,7 @@ def spy_server():
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", hits
     server.shutdown()
+    server.server_close()
 
 
 def test_pt_br_formatting():

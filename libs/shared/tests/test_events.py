@@ -57,7 +57,7 @@ def make_bus(redis_url, unique_name):
     yield make
 
 
-async def wait_for(predicate, timeout=10.0):
+async def wait_for(predicate, timeout=60.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
@@ -264,7 +264,7 @@ async def test_message_left_pending_by_a_dead_consumer_is_claimed_and_handled(ma
             async def handled():
                 return seen == [event.event_id]
 
-            await wait_for(handled, timeout=5)
+            await wait_for(handled)
             assert (await raw.xpending(stream, "svc"))["pending"] == 0
     finally:
         await raw.aclose()
@@ -304,4 +304,4 @@ async def test_events_published_before_the_consumer_group_existed_are_delivered(
         async def handled():
             return seen == [event.event_id]
 
-        await wait_for(handled, timeout=5)
+        await wait_for(handled)

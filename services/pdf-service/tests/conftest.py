@@ -1,17 +1,32 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from devstack.polling import wait_until
 from litestar.testing import AsyncTestClient
 from pdf_service.server.app import create_app
 from pdf_service.settings import PdfServiceSettings
 from shared.auth import issue_token
 
+__all__ = ["wait_until"]  # the shared poller, re-exported for the tests of this service
+
+#: the render time limit of the tests: no healthy render reaches it, even on a machine whose cores are
+#: all busy (a test that wants a render to time out sets its own with `@pytest.mark.pdf_timing`)
+RENDER_TIMEOUT_SECONDS = 60.0
+#: a job's lease (80 % of this) must outlast the render time limit (PdfServiceSettings checks it)
+CLAIM_IDLE_MS = 90_000
+
 
 @pytest.fixture
-def pdf_settings(mongodb_url: str, redis_url: str, unique_name: str) -> PdfServiceSettings:
+def pdf_settings(
+    request: pytest.FixtureRequest, mongodb_url: str, redis_url: str, unique_name: str
+) -> PdfServiceSettings:
+    """`@pytest.mark.pdf_timing(render_timeout_seconds=..., event_claim_idle_ms=...)` overrides the
+    generous defaults (a test of the render time limit, of a worker's crash recovery)."""
+    marker = request.node.get_closest_marker("pdf_timing")
+    timing = {"event_claim_idle_ms": CLAIM_IDLE_MS, "render_timeout_seconds": RENDER_TIMEOUT_SECONDS}
+    timing.update(marker.kwargs if marker else {})
     return PdfServiceSettings(
         environment="test",
         mongodb_url=mongodb_url,
@@ -19,8 +34,7 @@ def pdf_settings(mongodb_url: str, redis_url: str, unique_name: str) -> PdfServi
         mongodb_db=f"t_pdf_{unique_name}",
         log_json=False,
         event_stream_prefix=f"t{unique_name}:",
-        event_claim_idle_ms=3000,
-        render_timeout_seconds=2.0,
+        **timing,
     )
 
 
@@ -42,16 +56,3 @@ def token_for(pdf_settings: PdfServiceSettings):
         return {"Authorization": f"Bearer {token}"}
 
     return make
-
-
-async def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):
-    """Poll an async predicate until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)

@@ -81,7 +81,7 @@ def events_ready(core_client) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.05)
 
 
-async def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+async def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:
         result = await predicate()
@@ -388,7 +388,7 @@ async def test_outbox_delivers_after_redis_returns(
         async def published():
             return (await raw_db["pdf_requests"].find_one({"job_id": job_id}))["published_at"]
 
-        await wait_for(published, timeout=30)
+        await wait_for(published, timeout=90)
         client = Redis.from_url(restarted.url)
         try:
             bodies = await stream_bodies(client, f"{core_settings.event_stream_prefix}{PDF_REQUESTED}")

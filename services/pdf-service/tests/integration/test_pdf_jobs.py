@@ -21,6 +21,7 @@ from shared.events import (
     bus_from_settings,
     new_event,
 )
+from shared.metrics import sample_stream_backlog
 
 from ..conftest import wait_until
 
@@ -72,7 +73,7 @@ async def worker(pdf_settings) -> AsyncIterator[None]:
     assert not task.done(), task.exception() if task.done() else None
     yield
     stop.set()
-    await asyncio.wait_for(task, 15)
+    await asyncio.wait_for(task, 60)
 
 
 @pytest.fixture
@@ -131,13 +132,20 @@ async def test_routes_are_scoped_by_empresa_and_need_a_token(core_api, worker, p
     ).status_code == 404
 
 
-async def test_duplicate_deliveries_store_one_document(core_api, worker, pdf_db):
+async def test_duplicate_deliveries_store_one_document(core_api, worker, pdf_db, pdf_settings):
     job_id = uuid.uuid4().hex
     first = await core_api.request(job_id)
     await core_api.request(job_id)  # same job, new event id (a client retried)
     await core_api.bus.publish(PDF_REQUESTED, first)  # the very same event again
     await wait_until(lambda: _async(len(core_api.outcome(job_id)) >= 1))
-    await asyncio.sleep(1.0)  # let the duplicates run through
+
+    async def all_three_handled():
+        # every delivery read by the worker's group and acknowledged: the duplicates ran through
+        stream = f"{pdf_settings.event_stream_prefix}{PDF_REQUESTED}"
+        backlog = await sample_stream_backlog(core_api.bus.redis, stream, groups={"pdf-service"})
+        return backlog.get("pdf-service") == {"pending": 0, "lag": 0}
+
+    await wait_until(all_three_handled, what="all three deliveries handled")
     store = DocumentStore(pdf_db)
     assert await store.count_for_job(job_id) == 1
     job = await pdf_db["pdf_jobs"].find_one({"_id": job_id})
@@ -146,12 +154,13 @@ async def test_duplicate_deliveries_store_one_document(core_api, worker, pdf_db)
     assert ids == {f"pdf-generated-{job_id}"}  # re-published outcomes are recognisably the same event
 
 
+@pytest.mark.pdf_timing(render_timeout_seconds=2.0, event_claim_idle_ms=3000)
 async def test_a_document_too_slow_to_render_fails_the_job(
     core_api, worker, pdf_client, token_for, pdf_settings
 ):
     job_id = uuid.uuid4().hex
     await core_api.request(job_id, snapshot=sample_snapshot("contrato", placas=3000, empresa_id=EMPRESA))
-    [failed] = await wait_until(lambda: _async(core_api.outcome(job_id)), timeout=30)
+    [failed] = await wait_until(lambda: _async(core_api.outcome(job_id)), timeout=120)
     assert failed.type == "pdf.failed" and "longer than 2s" in failed.data.error
     r = await pdf_client.get(f"/api/v1/pdf-jobs/{job_id}", headers=token_for(EMPRESA))
     assert (
