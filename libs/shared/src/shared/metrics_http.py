@@ -73,7 +73,7 @@ def basic_auth_guard(username: str, password: str) -> Any:
     expected_user, expected_password = username.encode(), password.encode()
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        scheme, _, encoded = connection.headers.get("authorization", "").partition(" ")
+        scheme, _sep, encoded = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic" or not encoded:
             raise _unauthorized("metrics need HTTP Basic credentials (METRICS_USERNAME / METRICS_PASSWORD)")
         try:
@@ -93,7 +93,7 @@ def current_registry() -> CollectorRegistry:
     """The registry to expose: every worker's files in multiprocess mode, else this process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         return registry
     return REGISTRY
 
@@ -110,7 +110,7 @@ def metrics_controller(settings: BaseServiceSettings) -> type[PrometheusControll
 
         # reading many workers' files is blocking I/O: keep it off the event loop
         @get(sync_to_thread=True, cache=False)
-        def get(self) -> Response[bytes]:  # type: ignore[override]
+        def get(self) -> Response[bytes]:
             return Response(
                 generate_latest(current_registry()),
                 status_code=200,

@@ -74,7 +74,7 @@ def mark_worker_dead(pid: int | None) -> None:
         return
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(pid)
 
 
 class MetricsAwareMultiprocess(Multiprocess):

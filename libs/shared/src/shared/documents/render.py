@@ -77,7 +77,7 @@ def render_html(kind: DocumentKind, snapshot: DocumentSnapshot | dict[str, Any])
 def _fetcher_base() -> type:
     from weasyprint.urls import URLFetcher
 
-    class AssetsOnlyFetcher(URLFetcher):  # type: ignore[misc]
+    class AssetsOnlyFetcher(URLFetcher):
         """Serves `file://` URLs inside ASSETS_DIR and `data:` URLs; refuses everything else."""
 
         def __init__(self) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextvars
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.alias_generators import to_camel
@@ -111,18 +111,24 @@ def envelope_type(payload_cls: type[P]) -> type[EventEnvelope[P]]:
     if payload_cls not in _ENVELOPE_CLASSES:
         from typing import Literal
 
-        model = create_model(
-            f"{payload_cls.__name__}Event",
-            __base__=EventEnvelope[payload_cls],  # type: ignore[valid-type]
-            type=(Literal[payload_cls.event_type], Field(description="event type")),  # type: ignore[valid-type]
-            schema_version=(
-                Literal[payload_cls.schema_version],  # type: ignore[valid-type]
+        pinned: dict[str, Any] = {
+            "type": (Literal[payload_cls.event_type], Field(description="event type")),
+            "schema_version": (
+                Literal[payload_cls.schema_version],
                 Field(description="payload schema version"),
+            ),
+        }
+        model = cast(
+            "type[EventEnvelope[Any]]",
+            create_model(
+                f"{payload_cls.__name__}Event",
+                __base__=EventEnvelope[payload_cls],  # type: ignore[valid-type]
+                **pinned,
             ),
         )
         model.__doc__ = payload_cls.__doc__
         _ENVELOPE_CLASSES[payload_cls] = model
-    return _ENVELOPE_CLASSES[payload_cls]  # type: ignore[return-value]
+    return _ENVELOPE_CLASSES[payload_cls]
 
 
 def new_event(

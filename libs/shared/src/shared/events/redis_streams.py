@@ -219,7 +219,7 @@ class RedisStreamsEventBus(EventBus):
         stream = self.stream(topic)
         # read no more than we handle at once: a message read early but waiting in this process
         # would look abandoned to claimers (ours included) once it has been idle claim_idle_ms
-        common = {
+        common: dict[str, Any] = {
             "group": sub.group,
             "consumer": self.consumer_name,
             "polling_interval": sub.policy.polling_interval_ms,
@@ -306,7 +306,7 @@ class RedisStreamsEventBus(EventBus):
         spec = AsyncAPI(
             self._broker, title=title, version=version, description=description, schema_version="3.0.0"
         )
-        return spec.to_specification().to_jsonable()  # type: ignore[no-any-return]
+        return spec.to_specification().to_jsonable()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

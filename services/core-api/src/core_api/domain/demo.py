@@ -46,13 +46,13 @@ class DemoContext:
     regioes: dict[str, PydanticObjectId] = field(default_factory=dict)
     placas: dict[str, PydanticObjectId] = field(default_factory=dict)
     clientes: dict[str, PydanticObjectId] = field(default_factory=dict)
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, list[str]] = field(default_factory=dict)
 
 
 async def seed_empresa(password: str) -> DemoContext:
     empresa = await Empresa(nome=DEMO_EMPRESA, cnpj="11222333000181").insert()
     admin = await User(
-        empresa_id=empresa.id,  # type: ignore[arg-type]
+        empresa_id=empresa.id,
         nome="Admin Demo",
         email=DEMO_EMAIL,
         password_hash=await hash_password(password),

@@ -41,6 +41,7 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.config.response_cache import ResponseCacheConfig, default_do_cache_predicate
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from redis.asyncio import Redis
@@ -98,7 +99,7 @@ class RedisCircuit:
     def trip(self) -> None:
         self._open_until = time.monotonic() + self.cooldown
 
-    async def call(self, cache: str, operation: str, fn: Callable[[], Awaitable[T]], default: T) -> T:
+    async def call(self, cache: str, operation: str, fn: Callable[[], Awaitable[Any]], default: T) -> Any | T:
         """Run `fn` unless the circuit is open; on a Redis failure count it, open, return `default`."""
         if self.is_open:
             metrics.cache_error(cache, operation)
@@ -303,7 +304,7 @@ class TenantCache:
     async def _release(self, lock_key: str, token: str) -> None:
         # delete only our own lock (a slow leader must not free a lock another process took since)
         current = await self.redis.get(lock_key)
-        if current is not None and current.decode() == token:
+        if current is not None and current == token.encode():
             await self.redis.delete(lock_key)
 
 
@@ -354,7 +355,7 @@ class TenantCacheMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         handler = scope.get("route_handler")
@@ -427,7 +428,7 @@ class TenantCacheMiddleware:
 
     @staticmethod
     async def _send_with_etag(
-        scope: Scope, send: Send, start: Message, body: bytes, private_cache: str
+        scope: Scope, send: Callable[[Any], Awaitable[None]], start: Any, body: bytes, private_cache: str
     ) -> None:
         status = start["status"]
         headers = [

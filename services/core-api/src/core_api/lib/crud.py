@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from litestar.datastructures import State
-from pydantic import BaseModel
 from shared.auth import Principal
 from shared.metrics import entity_created
 
@@ -54,9 +53,9 @@ class TenantCrudService(Generic[D]):
     async def get(self, doc_id: str) -> D:
         return await self.repo.get(doc_id)
 
-    async def create(self, data: BaseModel) -> D:
+    async def create(self, data: Any) -> D:  # a pydantic create schema (subclasses name theirs)
         doc = await self.repo.create(
-            self.model(empresa_id=self.repo.empresa_id, **data.model_dump(by_alias=False))  # type: ignore[arg-type]
+            self.model(empresa_id=self.repo.empresa_id, **data.model_dump(by_alias=False))
         )
         if self.entity:
             entity_created(self.entity)

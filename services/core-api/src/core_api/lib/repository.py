@@ -11,11 +11,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from beanie import PydanticObjectId
+from beanie import PydanticObjectId, SortDirection
 from bson import ObjectId
 from bson.errors import InvalidId
 from litestar.exceptions import NotFoundException
-from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from core_api.lib.documents import TenantDocument, utcnow
@@ -97,7 +96,7 @@ class TenantRepository(Generic[D]):
             from litestar.exceptions import ValidationException
 
             raise ValidationException(f"cannot sort by {field!r}; use one of: {', '.join(allowed_sort)}")
-        direction = DESCENDING if key.startswith("-") else ASCENDING
+        direction = SortDirection.DESCENDING if key.startswith("-") else SortDirection.ASCENDING
         scoped = self.scoped(query)
         finder = self.model.find(scoped)
         total = await finder.count()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -55,9 +56,7 @@ def periodo_filter(inicio: datetime | None, fim: datetime | None) -> dict[str, A
     return query
 
 
-def conflito(
-    placas: dict[PydanticObjectId, Placa], exc: ReservaConflito, dias: list[str]
-) -> ConflictException:
+def conflito(placas: Mapping[Any, Placa], exc: ReservaConflito, dias: list[str]) -> ConflictException:
     numeros = sorted(placas[p].numero for p in exc.placa_ids if p in placas)
     periodo = f"between {dias[0]} and {dias[-1]}"
     if not numeros:
@@ -131,6 +130,7 @@ class AluguelService:
             status="pendente",
         )
         await aluguel.insert()
+        assert aluguel.id is not None and placa.id is not None  # set by insert / read from MongoDB
         try:
             async with self.reservas.protegida("aluguel", aluguel.id):
                 await self.reservas.reservar(
@@ -171,6 +171,7 @@ class AluguelService:
         if result.matched_count == 0:
             raise ConflictException(f"aluguel {aluguel_id} is already {doc.status}")
         # a crash right here is finished by the sweep (status cancelado, slots_liberados False)
+        assert doc.id is not None  # read from MongoDB
         await self.reservas.liberar_cancelada("aluguel", doc.id)
         return await self.get(aluguel_id)
 

@@ -53,7 +53,7 @@ async def create_empresa_with_admin(data: RegisterRequest) -> tuple[Empresa, Use
     empresa = await Empresa(nome=data.empresa.nome, cnpj=data.empresa.cnpj).insert()
     try:
         admin = await User(
-            empresa_id=empresa.id,  # type: ignore[arg-type]
+            empresa_id=empresa.id,
             nome=data.admin.nome,
             email=data.admin.email,
             password_hash=password_hash,
@@ -104,7 +104,7 @@ class AuthService:
         if user is None or not user.active or str(user.empresa_id) != token.empresa_id:
             raise NotAuthorizedException("this refresh token does not belong to an active user")
         if token.jti:
-            await self._spend(token.jti, token.exp)
+            await self._spend(str(token.jti), token.exp)
         return self._pair(user)
 
     async def _spend(self, jti: str, exp: datetime) -> None:

@@ -43,6 +43,7 @@ async def proximo_numero(db: AsyncDatabase[Any], empresa_id: PydanticObjectId) -
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
+            assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
             return int(doc["seq"])
         except DuplicateKeyError:
             continue

@@ -199,7 +199,7 @@ class PIService:
             changes[f"{alvo}_em"] = now
             if alvo == "cancelada":
                 changes["slots_liberados"] = False
-        campos = {
+        campos: dict[str, Any] = {
             f: getattr(data, f)
             for f in ("produto", "descricao", "valor_total_centavos")
             if f in data.model_fields_set
@@ -218,6 +218,7 @@ class PIService:
             raise ConflictException("the PI changed meanwhile; reload it and retry")
         if changes.get("status") == "cancelada":
             # a crash right here is finished by the sweep (status cancelada, slots_liberados False)
+            assert pi.id is not None  # read from MongoDB
             await self.reservas.liberar_cancelada("pi", pi.id)
         if "valor_total_centavos" in campos and campos["valor_total_centavos"] != pi.valor_total_centavos:
             for aluguel_id, valor in zip(
