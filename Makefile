@@ -15,11 +15,14 @@ deps: ## install what is missing (Debian packages, uv, Python workspace, FerretD
 up: deps ## run the whole stack in the foreground with demo data (Ctrl-C stops it)
 	@PYTHONPATH=scripts $(PY) scripts/stack.py
 
-test: deps ## run every test against real Redis, FerretDB, Traefik (started and stopped here)
+test: deps ## lint + types, then every test in parallel against real Redis, FerretDB, Traefik (started and stopped here)
 	@./scripts/test.sh
 
-lint: ## ruff lint + format check
-	@uv run ruff check . && uv run ruff format --check .
+test-fast: ## pure-logic tests only (marker `fast`): no server, no deps step, well under a minute
+	@PYTHONPATH=scripts uv run --frozen pytest -m fast -q -p no:xdist
+
+lint: ## ruff lint + format check + mypy (types of libs/shared and both services)
+	@uv run --frozen ruff check . && uv run --frozen ruff format --check . && uv run --frozen mypy
 
 fmt: ## format the code
 	@uv run ruff format . && uv run ruff check --fix .

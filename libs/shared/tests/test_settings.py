@@ -2,6 +2,8 @@ import pytest
 from pydantic import ValidationError
 from shared.settings import DEV_JWT_SECRET, BaseServiceSettings
 
+pytestmark = pytest.mark.fast  # pure logic: part of `make test-fast`
+
 
 def test_development_accepts_defaults(monkeypatch):
     monkeypatch.delenv("JWT_SECRET", raising=False)

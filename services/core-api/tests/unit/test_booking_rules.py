@@ -1,0 +1,130 @@
+"""Pure logic of bookings and PIs: the days a period occupies, period filters, conflict messages,
+the PI workflow and the split of cents (no server)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from bson import ObjectId
+from core_api.domain.alugueis.booking import MAX_DIAS, ReservaConflito, dias_do_periodo, slot_id
+from core_api.domain.alugueis.services import conflito, periodo_filter
+from core_api.domain.pis.models import PI
+from core_api.domain.pis.services import TRANSICOES, dividir, status_publico
+from core_api.domain.placas.models import Placa
+from litestar.exceptions import ValidationException
+
+BRT = timezone(timedelta(hours=-3))
+
+
+def at(*args: int, tz: timezone = BRT) -> datetime:
+    return datetime(*args, tzinfo=tz)  # type: ignore[misc]
+
+
+# --- days of a period ------------------------------------------------------------------------------
+def test_a_month_from_local_midnight_to_local_midnight_is_its_days():
+    dias = dias_do_periodo(at(2026, 3, 1), at(2026, 4, 1))
+    assert len(dias) == 31 and dias[0] == "2026-03-01" and dias[-1] == "2026-03-31"
+
+
+def test_the_end_is_exclusive():
+    assert dias_do_periodo(at(2026, 3, 1), at(2026, 3, 2)) == ["2026-03-01"]
+
+
+def test_a_partial_day_occupies_the_whole_day():
+    assert dias_do_periodo(at(2026, 3, 1, 23), at(2026, 3, 2, 1)) == ["2026-03-01", "2026-03-02"]
+
+
+def test_utc_instants_are_counted_in_sao_paulo_days():
+    # 02:00-02:30 UTC on the 2nd is 23:00-23:30 on the 1st in São Paulo
+    assert dias_do_periodo(at(2026, 3, 2, 2, tz=UTC), at(2026, 3, 2, 2, 30, tz=UTC)) == ["2026-03-01"]
+    assert dias_do_periodo(at(2026, 3, 2, 2, tz=UTC), at(2026, 3, 2, 4, tz=UTC)) == ["2026-03-01", "2026-03-02"]
+
+
+def test_naive_datetimes_are_refused_with_a_hint():
+    with pytest.raises(ValidationException, match="time zone"):
+        dias_do_periodo(datetime(2026, 3, 1), at(2026, 3, 2))
+
+
+@pytest.mark.parametrize("fim", [at(2026, 3, 1), at(2026, 2, 1)])
+def test_an_end_not_after_the_start_is_refused(fim):
+    with pytest.raises(ValidationException, match="fim must be after inicio"):
+        dias_do_periodo(at(2026, 3, 1), fim)
+
+
+def test_years_out_of_range_are_refused():
+    with pytest.raises(ValidationException, match="between the years"):
+        dias_do_periodo(at(1999, 12, 1), at(2026, 1, 1))
+
+
+def test_a_booking_longer_than_the_limit_is_refused_and_the_limit_itself_is_accepted():
+    inicio = at(2026, 1, 1)
+    assert len(dias_do_periodo(inicio, inicio + timedelta(days=MAX_DIAS))) == MAX_DIAS
+    with pytest.raises(ValidationException, match=f"at most {MAX_DIAS} days"):
+        dias_do_periodo(inicio, inicio + timedelta(days=MAX_DIAS + 1))
+
+
+def test_slot_ids_name_the_placa_and_the_day():
+    placa = ObjectId("665f1c2e8a4b2c0012345678")
+    assert slot_id(placa, "2026-03-01") == "665f1c2e8a4b2c0012345678:2026-03-01"
+
+
+# --- period filters for listings -------------------------------------------------------------------
+def test_periodo_filter_selects_overlapping_documents():
+    inicio, fim = at(2026, 3, 1), at(2026, 4, 1)
+    assert periodo_filter(inicio, fim) == {"inicio": {"$lt": fim}, "fim": {"$gt": inicio}}
+    assert periodo_filter(inicio, None) == {"fim": {"$gt": inicio}}
+    assert periodo_filter(None, fim) == {"inicio": {"$lt": fim}}
+    assert periodo_filter(None, None) == {}
+
+
+def test_periodo_filter_refuses_naive_and_inverted_periods():
+    with pytest.raises(ValidationException, match="time zone"):
+        periodo_filter(datetime(2026, 3, 1), None)
+    with pytest.raises(ValidationException, match="fim must be after inicio"):
+        periodo_filter(at(2026, 3, 2), at(2026, 3, 1))
+
+
+# --- conflicts -------------------------------------------------------------------------------------
+def test_a_conflict_names_the_placas_already_booked_and_the_period():
+    a, b = ObjectId(), ObjectId()
+    placas = {a: Placa.model_construct(numero="P-02"), b: Placa.model_construct(numero="P-01")}
+    exc = conflito(placas, ReservaConflito([a, b]), ["2026-03-01", "2026-03-31"])
+    assert exc.status_code == 409
+    assert "P-01, P-02 already booked" in exc.detail and "between 2026-03-01 and 2026-03-31" in exc.detail
+    assert exc.extra == {"placaIds": sorted([str(a), str(b)]), "numeros": ["P-01", "P-02"]}
+
+
+def test_a_conflict_with_no_known_placa_asks_for_a_retry():
+    exc = conflito({}, ReservaConflito([ObjectId()]), ["2026-03-01"])
+    assert exc.status_code == 409 and "retry" in exc.detail
+
+
+# --- PI workflow and money -------------------------------------------------------------------------
+def test_pi_workflow_allows_only_the_documented_moves():
+    assert TRANSICOES["em_andamento"] == {"concluida", "cancelada"}
+    assert TRANSICOES["vencida"] == {"concluida", "cancelada"}
+    assert TRANSICOES["concluida"] == set() and TRANSICOES["cancelada"] == set()
+
+
+def test_a_running_pi_past_its_end_reads_as_vencida_without_being_stored_so():
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    past = PI.model_construct(status="em_andamento", fim=now - timedelta(seconds=1))
+    running = PI.model_construct(status="em_andamento", fim=now + timedelta(days=1))
+    assert status_publico(past, now) == "vencida" and past.status == "em_andamento"
+    assert status_publico(running, now) == "em_andamento"
+
+
+@pytest.mark.parametrize("status", ["concluida", "cancelada", "pendente"])
+def test_only_running_pis_become_vencida(status):
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    assert status_publico(PI.model_construct(status=status, fim=now - timedelta(days=30)), now) == status
+
+
+@pytest.mark.parametrize(
+    ("total", "partes", "expected"),
+    [(100, 3, [34, 33, 33]), (99, 3, [33, 33, 33]), (1, 2, [1, 0]), (0, 2, [0, 0]), (150_000, 1, [150_000])],
+)
+def test_cents_are_split_exactly(total, partes, expected):
+    shares = dividir(total, partes)
+    assert shares == expected and sum(shares) == total
