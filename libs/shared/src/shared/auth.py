@@ -34,13 +34,22 @@ PUBLIC_PATHS = [
 ]
 
 
+#: claims a token must carry to be accepted at all; a signed token without `typ` (or empresa, or role)
+#: is refused rather than read with a default (before, a missing `typ` counted as an access token)
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ", "empresa_id", "role"]
+
+
 @dataclasses.dataclass
 class PlatformToken(Token):
-    """A JWT with the claims every service needs: who, which empresa, which role, which kind."""
+    """A JWT with the claims every service needs: who, which empresa, which role, which kind.
+
+    The defaults only exist because dataclass fields after defaulted ones need one; REQUIRED_CLAIMS
+    makes PyJWT refuse a token that lacks any of them, so a default is never used for a real token.
+    """
 
     empresa_id: str = ""
-    role: str = "user"
-    typ: str = "access"
+    role: str = ""
+    typ: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +97,7 @@ def decode_token(settings: BaseServiceSettings, encoded: str, expected_type: Tok
         settings.jwt_secret.get_secret_value(),
         ALGORITHM,
         issuer=[settings.jwt_issuer],
-        require_claims=["exp", "iat", "sub"],
+        require_claims=REQUIRED_CLAIMS,
     )
     check_token_shape(token, expected_type)
     return token
@@ -125,7 +134,7 @@ def build_jwt_auth(
         token_cls=PlatformToken,
         algorithm=ALGORITHM,
         accepted_issuers=[settings.jwt_issuer],
-        require_claims=["exp", "iat", "sub"],
+        require_claims=REQUIRED_CLAIMS,
         exclude=[*PUBLIC_PATHS, *exclude],
         description="Bearer access token from POST /api/v1/auth/login",
     )
