@@ -24,6 +24,9 @@ _tmp: Path | None = None
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     global _tmp
+    # settings default to production (and refuse the development secrets there): every settings object
+    # and service process of the test run is a test one unless a test says otherwise
+    os.environ.setdefault("ENVIRONMENT", "test")
     _tmp = Path(tempfile.mkdtemp(prefix="outdoor-tests-"))
     if not os.environ.get("TEST_REDIS_URL"):
         srv = start_redis(_tmp / "redis")
