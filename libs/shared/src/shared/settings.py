@@ -51,6 +51,11 @@ class BaseServiceSettings(BaseSettings):
         validation_alias="INTERNAL_TOKEN",
         description="shared secret for service-to-service calls that carry no user token",
     )
+    auth_key_prefix: str = Field(
+        default="auth:",
+        validation_alias="AUTH_KEY_PREFIX",
+        description="prefix of the token revocation keys and channels in Redis (the same in every service)",
+    )
     metrics_username: str = Field(default="metrics", validation_alias="METRICS_USERNAME")
     metrics_password: SecretStr = Field(
         default=SecretStr(DEV_METRICS_PASSWORD), validation_alias="METRICS_PASSWORD"

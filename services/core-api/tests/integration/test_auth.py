@@ -198,7 +198,9 @@ async def test_address_limit_is_429_with_retry_after(core_settings):
         assert "try again" in r.json()["detail"]
 
 
-async def test_login_fails_open_when_redis_is_down(core_settings):
+async def test_login_limits_fail_open_but_tokens_are_not_issued_when_redis_is_down(core_settings):
+    """The login limits fail open (wrong passwords stay 401, no lockout), but no token is issued
+    without the revocation store: every service would refuse it anyway (fail closed, docs/security.md)."""
     settings = core_settings.model_copy(
         update={"redis_url": f"redis://127.0.0.1:{free_port()}/0", "login_max_failures_per_account": 1}
     )
@@ -206,4 +208,22 @@ async def test_login_fails_open_when_redis_is_down(core_settings):
         reg = await register(client)
         for _ in range(settings.login_max_failures_per_account + 1):
             assert (await login(client, reg["admin"]["email"], "wrong")).status_code == 401
-        assert (await login(client, reg["admin"]["email"])).status_code == 200
+        r = await login(client, reg["admin"]["email"])
+        assert r.status_code == 503 and r.headers["retry-after"] == "2", r.text
+        assert "revocation store" in r.json()["detail"]
+
+
+async def test_logout_revokes_access_and_refresh_tokens(core_client):
+    reg = await register(core_client)
+    tokens = (await login(core_client, reg["admin"]["email"])).json()
+    headers = bearer(tokens["accessToken"])
+    assert (await core_client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    assert (await core_client.post("/api/v1/auth/logout")).status_code == 401  # needs a token
+    assert (await core_client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    r = await core_client.get("/api/v1/auth/me", headers=headers)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    r = await core_client.post("/api/v1/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
+    assert r.status_code == 401
+    # a new login works at once
+    fresh = (await login(core_client, reg["admin"]["email"])).json()
+    assert (await core_client.get("/api/v1/auth/me", headers=bearer(fresh["accessToken"]))).status_code == 200

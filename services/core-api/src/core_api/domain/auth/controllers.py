@@ -1,4 +1,4 @@
-"""/api/v1/auth: register, login, refresh (public) and me (any authenticated user)."""
+"""/api/v1/auth: register, login, refresh (public), me and logout (any authenticated user)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from shared.auth import Principal
 
 from core_api.domain.auth.schemas import (
@@ -87,3 +87,14 @@ class AuthController(Controller):
     ) -> MeResponse:
         user, empresa = await auth_service.me(request.user)
         return MeResponse(user=UserRead.model_validate(user), empresa=EmpresaRead.model_validate(empresa))
+
+    @post(
+        "/logout",
+        summary="Log out everywhere: every token of the caller stops working, open event streams close",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def logout(
+        self, auth_service: NamedDependency[AuthService], request: Request[Principal, Any, Any]
+    ) -> None:
+        """Revokes all of the caller's access and refresh tokens in every service within a second."""
+        await auth_service.logout(request.user)
