@@ -26,7 +26,7 @@ def register_admin(gateway: str) -> dict[str, str]:
         "admin": {"nome": "Admin", "email": email, "password": PASSWORD},
     }
     r = httpx.post(f"{gateway}/api/v1/auth/register", json=body, timeout=30)
-    assert r.status_code in (201, 202), r.text
+    assert r.status_code == 202, r.text
     return login(gateway, email)
 
 

@@ -177,7 +177,7 @@ async def test_legacy_routes_gone_when_disabled_snapshot_stays(core_settings: Co
         r = await client.post(
             "/api/v1/auth/register", json={"empresa": {"nome": "Retirement"}, "admin": admin}
         )
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
         r = await client.post(
             "/api/v1/auth/login", json={"email": admin["email"], "password": admin["password"]}
         )

@@ -31,7 +31,7 @@ def register(core: str, nome: str) -> dict[str, str]:
     """A new empresa through core-api's public API; returns its admin's auth headers."""
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     body = {"empresa": {"nome": nome}, "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"}}
-    assert httpx.post(f"{core}/api/v1/auth/register", json=body).status_code == 201
+    assert httpx.post(f"{core}/api/v1/auth/register", json=body).status_code == 202
     r = httpx.post(f"{core}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"})
     return {"Authorization": f"Bearer {r.json()['accessToken']}"}
 

@@ -34,9 +34,17 @@ class RegisterRequest(CamelModel):
     )
 
 
-class RegisterResponse(CamelModel):
-    empresa: EmpresaRead
-    admin: UserRead
+REGISTER_ACCEPTED = (
+    "registration received: if this e-mail had no account, the empresa and its admin exist now and "
+    "you can log in with the e-mail and password; this answer is the same whether or not it had one"
+)
+
+
+class RegisterAccepted(CamelModel):
+    """The one answer of POST /auth/register, whether the e-mail was free or already had an account."""
+
+    status: Literal["accepted"] = "accepted"
+    detail: str = REGISTER_ACCEPTED
 
 
 class LoginRequest(CamelModel):

@@ -44,13 +44,16 @@ def _email_conflict() -> ConflictException:
 
 
 async def create_empresa_with_admin(data: RegisterRequest) -> tuple[Empresa, User]:
-    """A new empresa and its first admin (also used by the `create-empresa` CLI command).
+    """A new empresa and its first admin (also used by the `create-empresa` CLI command); 409 when the
+    e-mail is taken (the HTTP route hides that, see AuthService.register).
 
-    Without transactions: if the admin cannot be created the empresa is removed again.
+    The password is hashed before the e-mail is looked up, so a taken e-mail costs the same Argon2 time
+    as a free one. Without transactions: if the admin cannot be created the empresa is removed again
+    (the unique e-mail index is what makes two racing registrations create one account).
     """
+    password_hash = await hash_password(data.admin.password)
     if await User.find_one({"email": data.admin.email}) is not None:
         raise _email_conflict()
-    password_hash = await hash_password(data.admin.password)
     empresa = await Empresa(nome=data.empresa.nome, cnpj=data.empresa.cnpj).insert()
     try:
         admin = await User(
@@ -76,9 +79,18 @@ class AuthService:
         self.limiter = LoginRateLimiter(state.redis, state.settings)
 
     # -- register -------------------------------------------------------------------------------
-    async def register(self, data: RegisterRequest, address: str) -> tuple[Empresa, User]:
+    async def register(self, data: RegisterRequest, address: str) -> None:
+        """Create the empresa and its admin when the e-mail is free; otherwise change nothing.
+
+        The caller gets the same answer either way (status, body, and about the same time: one
+        Argon2 hash in both branches), so registration cannot tell whether an e-mail has an account.
+        The account exists only if it was new: logging in is how its owner finds out.
+        """
         await self.limiter.hit_address(address, action="register")
-        return await create_empresa_with_admin(data)
+        try:
+            await create_empresa_with_admin(data)
+        except ConflictException:
+            log.info("registration with an e-mail that already has an account: nothing created")
 
     # -- login ----------------------------------------------------------------------------------
     async def login(self, data: LoginRequest, address: str) -> TokenPair:
