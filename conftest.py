@@ -26,6 +26,10 @@ from pathlib import Path
 import pytest
 from devstack.servers import Server, start_ferretdb, start_redis
 
+# settings default to production (and refuse the development secrets there): every settings object
+# and service process of the test run is a test one unless a test says otherwise
+os.environ.setdefault("ENVIRONMENT", "test")
+
 #: fixtures that start (or need) a server; a `fast` test may use none of them
 SERVER_FIXTURES = frozenset({"redis_url", "mongodb_url", "stack", "gateway_factory"})
 

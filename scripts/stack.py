@@ -57,6 +57,7 @@ def main() -> None:
         "gateway": ("GATEWAY_PORT", 8080),
         "gateway-internal": ("GATEWAY_INTERNAL_PORT", 8082),
         "core-api": ("CORE_API_PORT", 4000),
+        "core-api-internal": ("CORE_API_INTERNAL_PORT", 4001),
         "pdf-service": ("PDF_SERVICE_PORT", 4100),
         "pdf-worker-metrics": ("PDF_WORKER_METRICS_PORT", 4101),
         "redis": ("REDIS_PORT", 6379),
@@ -105,6 +106,9 @@ def main() -> None:
         "MONGODB_URL": mongo_url,
         "REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
         "CORE_API_PORT": str(ports["core-api"]),
+        # service-to-service routes: pdf-service calls them here, the gateway never routes to this port
+        "CORE_API_INTERNAL_PORT": str(ports["core-api-internal"]),
+        "CORE_API_INTERNAL_URL": f"http://127.0.0.1:{ports['core-api-internal']}",
         "PDF_SERVICE_PORT": str(ports["pdf-service"]),
         "CORE_API_URL": f"http://127.0.0.1:{ports['core-api']}",
         "PDF_SERVICE_URL": f"http://127.0.0.1:{ports['pdf-service']}",

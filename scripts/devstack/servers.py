@@ -161,13 +161,24 @@ def start_service(
     args: tuple[str, ...] = ("serve",),
     health_path: str | None = "/api/v1/health",
     timeout: float = 180.0,
+    internal_port: int | None = None,
 ) -> Server:
-    """Run `python -m <module> serve` (a real uvicorn server) and wait until its health answers."""
+    """Run `python -m <module> serve` (a real uvicorn server) and wait until its health answers.
+
+    core-api also listens on its internal port (CORE_API_INTERNAL_PORT): `internal_port`, or a free one
+    (never one inherited from a copied environment, which another core-api may hold);
+    `extra["internal_url"]` is where pdf-service reaches it (CORE_API_INTERNAL_URL).
+    """
     import urllib.request
 
+    extra = {"url": f"http://127.0.0.1:{port}"}
+    if module == "core_api" and args == ("serve",):
+        internal_port = internal_port or free_port()
+        env = {**env, "CORE_API_INTERNAL_PORT": str(internal_port)}
+        extra["internal_url"] = f"http://127.0.0.1:{internal_port}"
     python = ROOT / ".venv" / "bin" / "python"
     proc, log = _spawn(name, [str(python), "-m", module, *args], workdir, env=env)
-    srv = Server(name, port, proc, workdir, log, {"url": f"http://127.0.0.1:{port}"})
+    srv = Server(name, port, proc, workdir, log, extra)
     if health_path is None:
         return srv
     deadline = time.monotonic() + timeout

@@ -68,13 +68,24 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
     for name, spec in SERVICES.items():
         env[spec["port_env"]] = str(ports[name])
         env[spec["url_env"]] = f"http://127.0.0.1:{ports[name]}"
+    # core-api's internal listener (service-to-service routes): pdf-service calls it, Traefik never does
+    internal_api_port = free_port()
+    env["CORE_API_INTERNAL_PORT"] = str(internal_api_port)
+    env["CORE_API_INTERNAL_URL"] = f"http://127.0.0.1:{internal_api_port}"
     started: dict[str, Server] = {}
     #: background processes without HTTP (not in `Stack.services`, which tests iterate for /metrics)
     workers: dict[str, Server] = {}
     traefik: Server | None = None
     try:
         for name, spec in SERVICES.items():
-            started[name] = start_service(name, spec["module"], ports[name], env, runtime / name)
+            started[name] = start_service(
+                name,
+                spec["module"],
+                ports[name],
+                env,
+                runtime / name,
+                internal_port=internal_api_port if name == "core-api" else None,
+            )
         # the PDF job consumer (`make up`'s pdf-worker): renders what POST .../pdf-jobs requested
         workers["pdf-worker"] = start_service(
             "pdf-worker", "pdf_service", 0, env, runtime / "pdf-worker", args=("worker",), health_path=None

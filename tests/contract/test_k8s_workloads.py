@@ -35,6 +35,8 @@ COMBINATIONS = [c for n in range(len(gw.COMPONENTS) + 1) for c in itertools.comb
 KUBERNETES_VERSION = "1.32"
 #: the HTTP services: Deployment and Service name → container port, and their settings
 HTTP_SERVICES = {"core-api": (4000, CoreApiSettings), "pdf-service": (4100, PdfServiceSettings)}
+#: second container ports: core-api's internal listener (CORE_API_INTERNAL_PORT)
+INTERNAL_PORTS = {"core-api": {"internal": CoreApiSettings.model_fields["internal_port"].default}}
 #: Deployments from our images that serve no HTTP (no Service, no probes: see the comment in the manifest)
 WORKERS = {"pdf-worker": PdfServiceSettings}
 SETTINGS_OF_IMAGE = {"outdoor/core-api": CoreApiSettings, "outdoor/pdf-service": PdfServiceSettings}
@@ -156,7 +158,7 @@ def check_workloads(docs: list[dict]) -> None:
         (c,) = spec["containers"]
         assert c["args"] == ["serve"], name
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-        assert ports == {"http": container_port}, name
+        assert ports == {"http": container_port, **INTERNAL_PORTS.get(name, {})}, name
         env = {e["name"]: e.get("value") for e in c["env"]}
         prefix = name.upper().replace("-", "_")
         assert env[f"{prefix}_PORT"] == str(container_port) and env[f"{prefix}_HOST"] == "0.0.0.0", name
@@ -174,8 +176,12 @@ def check_workloads(docs: list[dict]) -> None:
 
         svc = services[name]
         assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", name
-        (port,) = svc["spec"]["ports"]
+        port, *internal = svc["spec"]["ports"]
         assert port["port"] == 80 and port["targetPort"] == "http", name
+        # core-api's internal listener: a Service port named `internal` (a NetworkPolicy selects it)
+        assert [(p["name"], p["port"], p["targetPort"]) for p in internal] == [
+            ("internal", p, "internal") for p in INTERNAL_PORTS.get(name, {}).values()
+        ], name
 
     # core-api's init container runs a command its CLI really has
     core = gw.by_kind(docs, "Deployment")["core-api"]["spec"]["template"]["spec"]
@@ -269,7 +275,15 @@ def test_every_combination_renders_sound_workloads(tmp_path, components):
             assert (url.port or default_port) in {p["port"] for p in services[url.hostname]["spec"]["ports"]}
     else:  # production: managed datastores, nothing of ours runs them
         assert not gw.by_kind(docs, "StatefulSet")
-    assert urlparse(config["CORE_API_URL"]).hostname == "core-api"
+    internal = urlparse(config["CORE_API_INTERNAL_URL"])
+    assert internal.hostname == "core-api"
+    # the URL names the Service port `internal`, which targets the container port `internal`
+    core_ports = {p["name"]: p for p in gw.by_kind(docs, "Service")["core-api"]["spec"]["ports"]}
+    assert (
+        core_ports["internal"]["port"] == internal.port and core_ports["internal"]["targetPort"] == "internal"
+    )
+    container = gw.by_kind(docs, "Deployment")["core-api"]["spec"]["template"]["spec"]["containers"][0]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]}["internal"] == 4001
 
 
 def test_strict_validation_catches_a_misspelt_field(tmp_path):
@@ -367,4 +381,6 @@ def test_with_real_secrets_the_settings_load_as_the_manifests_intend(tmp_path, m
         if where.startswith(tuple(HTTP_SERVICES)) and "create-indexes" not in where:
             assert (s.host, s.port) == ("0.0.0.0", HTTP_SERVICES[where.split("/")[0]][0]), where
         if settings_cls is PdfServiceSettings:
-            assert s.core_api_url == "http://core-api", where
+            assert s.core_api_internal_url == "http://core-api:4001", where
+        if settings_cls is CoreApiSettings and "create-indexes" not in where:
+            assert (s.internal_host, s.internal_port) == ("0.0.0.0", 4001), where

@@ -27,7 +27,7 @@ def register(gateway: str, nome: str) -> dict[str, str]:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     body = {"empresa": {"nome": nome}, "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"}}
     r = httpx.post(f"{gateway}/api/v1/auth/register", json=body, timeout=10)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     r = httpx.post(
         f"{gateway}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"}, timeout=10
     )

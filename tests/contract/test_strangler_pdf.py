@@ -66,7 +66,7 @@ def register(gateway: str, nome: str) -> dict[str, str]:
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     body = {"empresa": {"nome": nome}, "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"}}
     r = httpx.post(f"{gateway}/api/v1/auth/register", json=body, timeout=10)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     r = httpx.post(
         f"{gateway}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"}, timeout=10
     )
@@ -232,17 +232,73 @@ def test_parity_checker_finds_no_mismatch(stack, documents):
 
 def test_internal_snapshot_endpoint_is_not_public(stack, documents):
     path = f"/api/v1/internal/pis/{documents.pis[0]}/snapshot"
-    r = httpx.get(
-        stack.gateway + path, headers={**documents.headers, "X-Internal-Token": "dev-internal-token"}
-    )
+    internal_headers = {**documents.headers, "X-Internal-Token": "dev-internal-token"}
+    r = httpx.get(stack.gateway + path, headers=internal_headers)
     assert r.status_code == 404
     assert r.headers["x-content-type-options"] == "nosniff"
-    # on core-api's own address it works (that is how pdf-service calls it)
-    r = httpx.get(
-        stack.env["CORE_API_URL"] + path,
-        headers={**documents.headers, "X-Internal-Token": "dev-internal-token"},
-    )
+    # core-api's public listener does not have the internal routes at all, even with both tokens
+    r = httpx.get(stack.env["CORE_API_URL"] + path, headers=internal_headers)
+    assert r.status_code == 404
+    # on core-api's internal listener it works (that is how pdf-service calls it)
+    r = httpx.get(stack.env["CORE_API_INTERNAL_URL"] + path, headers=internal_headers)
     assert r.status_code == 200 and r.json()["sourceId"] == documents.pis[0]
+    # ... and that listener serves nothing public
+    assert (
+        httpx.get(
+            stack.env["CORE_API_INTERNAL_URL"] + "/api/v1/placas", headers=documents.headers
+        ).status_code
+        == 404
+    )
+
+
+#: what a black-box sweep sent to reach /api/v1/internal through the public entry point (issue 10)
+ENCODED_INTERNAL_PATHS = [
+    "/api/v1%2Finternal/pis/{id}/snapshot",
+    "/api/v1%2finternal/pis/{id}/snapshot",
+    "/api/v1%2F%2Finternal/pis/{id}/snapshot",
+    "/api/v1%5Cinternal/pis/{id}/snapshot",
+    "/api/v1%5cinternal/pis/{id}/snapshot",
+    FULLY_ENCODED := "/api%2Fv1%2Finternal%2Fpis%2F{id}%2Fsnapshot",
+    "/%61pi/v1%2Finternal/pis/{id}/snapshot",
+    "/api/v1%252Finternal/pis/{id}/snapshot",
+    "/api/v1/internal%2Fpis/{id}/snapshot",
+    "/api/v1/pis%2F..%2Finternal/pis/{id}/snapshot",
+    "/api/v1/internal/pis/{id}%3B/snapshot",
+    "/api/v1/internal/pis/{id}%00/snapshot",
+]
+
+
+@pytest.mark.parametrize("template", ENCODED_INTERNAL_PATHS)
+def test_encoded_paths_to_internal_routes_are_refused_by_the_gateway(stack, documents, template):
+    """Ambiguous encoded characters never reach a backend: Traefik's entry point answers 400."""
+    path = template.format(id=documents.pis[0])
+    headers = {**documents.headers, "X-Internal-Token": "dev-internal-token"}
+    # httpx would normalise the path; send it byte for byte
+    with httpx.Client(base_url=stack.gateway) as client:
+        request = client.build_request("GET", "/", headers=headers)
+        request.url = request.url.copy_with(raw_path=path.encode())
+        r = client.send(request)
+    if template == FULLY_ENCODED:  # no router matches an encoded prefix: Traefik's own 404, no backend
+        assert r.status_code == 404 and r.text.strip() == "404 page not found", (path, r.status_code)
+    else:
+        assert r.status_code == 400, (path, r.status_code, r.text[:200])
+    assert "sourceId" not in r.text
+
+
+def test_normalised_paths_to_internal_routes_are_not_found(stack, documents):
+    """Encodings of unreserved characters and dot segments are normalised by Traefik, then matched: 404."""
+    headers = {**documents.headers, "X-Internal-Token": "dev-internal-token"}
+    for path in (
+        f"/api/v1/%69nternal/pis/{documents.pis[0]}/snapshot",
+        f"/api/v1/pis/../internal/pis/{documents.pis[0]}/snapshot",
+        f"/api/v1//internal/pis/{documents.pis[0]}/snapshot",
+    ):
+        with httpx.Client(base_url=stack.gateway) as client:
+            request = client.build_request("GET", "/", headers=headers)
+            request.url = request.url.copy_with(raw_path=path.encode())
+            r = client.send(request)
+        assert r.status_code in (400, 404), (path, r.status_code)
+        assert "sourceId" not in r.text
 
 
 def test_retirement_rehearsal_without_the_legacy_renderer(stack, gateway_factory, documents, test_tmp):
@@ -252,7 +308,12 @@ def test_retirement_rehearsal_without_the_legacy_renderer(stack, gateway_factory
     core = start_service("core-api", "core_api", core_port, core_env, test_tmp / f"retired-core-{core_port}")
     pdf = None
     try:
-        pdf_env = {**stack.env, "PDF_SERVICE_PORT": str(pdf_port), "CORE_API_URL": core.extra["url"]}
+        pdf_env = {
+            **stack.env,
+            "PDF_SERVICE_PORT": str(pdf_port),
+            "CORE_API_URL": core.extra["url"],
+            "CORE_API_INTERNAL_URL": core.extra["internal_url"],
+        }
         pdf = start_service(
             "pdf-service", "pdf_service", pdf_port, pdf_env, test_tmp / f"retired-pdf-{pdf_port}"
         )

@@ -43,3 +43,17 @@ def test_environment_variables_are_read(monkeypatch):
     assert s.redis_url == "redis://example:1/2"
     assert s.mongodb_url == "mongodb://example:3/"
     assert s.effective_broker_url == "redis://example:1/2"
+
+
+def test_environment_defaults_to_production(monkeypatch):
+    """A deployment that forgets ENVIRONMENT refuses the development secrets instead of running on them."""
+    for var in ("ENVIRONMENT", "APP_ENV", "JWT_SECRET", "METRICS_PASSWORD", "INTERNAL_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ValidationError, match="ENVIRONMENT=production"):
+        BaseServiceSettings()
+    monkeypatch.setenv("JWT_SECRET", "x" * 40)
+    monkeypatch.setenv("METRICS_PASSWORD", "m-secret")
+    monkeypatch.setenv("INTERNAL_TOKEN", "i-secret")
+    s = BaseServiceSettings()
+    assert s.environment == "production"
+    assert not s.is_development

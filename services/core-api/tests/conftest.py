@@ -5,10 +5,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.users.models import User
-from core_api.server.app import create_app
+from core_api.server.app import ListenerDispatch, create_app, create_internal_app
 from core_api.settings import CoreApiSettings
 from litestar.testing import AsyncTestClient
 from shared.auth import issue_token
@@ -33,6 +34,33 @@ async def core_client(core_settings: CoreApiSettings) -> AsyncIterator[AsyncTest
 
 
 R = TypeVar("R")
+
+
+@pytest.fixture
+def listener_get(
+    core_client: AsyncTestClient, core_settings: CoreApiSettings
+) -> Callable[..., httpx.Response]:
+    """GET through core-api's two listeners as `core-api serve` runs them (`create_server_app`):
+    `listener_get("public" | "internal", path, headers)`. The request reaches `ListenerDispatch` with the
+    listener's port as the ASGI `server`, on the test app's loop and state."""
+    dispatch = ListenerDispatch(
+        core_client.app,
+        create_internal_app(core_settings, core_client.app.state),
+        core_settings.internal_port,
+    )
+    ports = {"public": core_settings.port, "internal": core_settings.internal_port}
+
+    def _get(listener: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=dispatch)
+            async with httpx.AsyncClient(
+                transport=transport, base_url=f"http://127.0.0.1:{ports[listener]}"
+            ) as c:
+                return await c.get(path, headers=headers or {})
+
+        return core_client.blocking_portal.call(go)
+
+    return _get
 
 
 @pytest.fixture

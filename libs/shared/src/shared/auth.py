@@ -18,6 +18,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
+from shared.revocation import check_not_revoked, current_version
 from shared.settings import BaseServiceSettings
 
 ALGORITHM = "HS256"
@@ -34,13 +35,24 @@ PUBLIC_PATHS = [
 ]
 
 
+#: claims a token must carry to be accepted at all; a signed token without `typ` (or empresa, or role)
+#: is refused rather than read with a default (before, a missing `typ` counted as an access token)
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "typ", "empresa_id", "role", "ver"]
+
+
 @dataclasses.dataclass
 class PlatformToken(Token):
-    """A JWT with the claims every service needs: who, which empresa, which role, which kind."""
+    """A JWT with the claims every service needs: who, which empresa, which role, which kind.
+
+    The defaults only exist because dataclass fields after defaulted ones need one; REQUIRED_CLAIMS
+    makes PyJWT refuse a token that lacks any of them, so a default is never used for a real token.
+    """
 
     empresa_id: str = ""
-    role: str = "user"
-    typ: str = "access"
+    role: str = ""
+    typ: str = ""
+    #: the user's token version at issue (shared.revocation): older than the current one = revoked
+    ver: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +63,8 @@ class Principal:
     empresa_id: str
     role: Role
     token: str = dataclasses.field(default="", repr=False)
+    #: the `ver` claim of the token (shared.revocation); streams re-check it
+    token_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -64,8 +78,11 @@ def issue_token(
     empresa_id: str,
     role: Role,
     typ: TokenType,
+    version: int = 0,
 ) -> tuple[str, int]:
-    """Encode a token of the given type; returns it with its lifetime in seconds."""
+    """Encode a token of the given type; returns it with its lifetime in seconds.
+
+    `version` is the user's current token version (shared.revocation.current_version)."""
     ttl = settings.access_token_ttl_seconds if typ == "access" else settings.refresh_token_ttl_seconds
     now = datetime.now(UTC)
     token = PlatformToken(
@@ -77,6 +94,7 @@ def issue_token(
         empresa_id=empresa_id,
         role=role,
         typ=typ,
+        ver=version,
     )
     return token.encode(settings.jwt_secret.get_secret_value(), ALGORITHM), ttl
 
@@ -88,7 +106,7 @@ def decode_token(settings: BaseServiceSettings, encoded: str, expected_type: Tok
         settings.jwt_secret.get_secret_value(),
         ALGORITHM,
         issuer=[settings.jwt_issuer],
-        require_claims=["exp", "iat", "sub"],
+        require_claims=REQUIRED_CLAIMS,
     )
     check_token_shape(token, expected_type)
     return token
@@ -106,7 +124,24 @@ def check_token_shape(token: PlatformToken, expected_type: TokenType) -> None:
 def principal_from_token(token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     check_token_shape(token, "access")
     raw = connection.headers.get("authorization", "").partition(" ")[2]
-    return Principal(user_id=token.sub, empresa_id=token.empresa_id, role=token.role, token=raw)  # type: ignore[arg-type]
+    return Principal(
+        user_id=token.sub,
+        empresa_id=token.empresa_id,
+        role=token.role,  # type: ignore[arg-type]
+        token=raw,
+        token_version=token.ver,
+    )
+
+
+async def verified_principal(
+    token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal:
+    """The caller of a valid access token that has not been revoked (one Redis GET; 503 when the
+    revocation store is unavailable: fail closed)."""
+    principal = principal_from_token(token, connection)
+    state = connection.app.state
+    check_not_revoked(token.ver, await current_version(state.redis, state.settings, token.sub))
+    return principal
 
 
 def build_jwt_auth(
@@ -117,7 +152,7 @@ def build_jwt_auth(
     """Litestar JWTAuth configured identically in every service."""
 
     async def _stateless(token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-        return principal_from_token(token, connection)
+        return await verified_principal(token, connection)
 
     return JWTAuth[Any, PlatformToken](
         retrieve_user_handler=retrieve_user_handler or _stateless,
@@ -125,7 +160,7 @@ def build_jwt_auth(
         token_cls=PlatformToken,
         algorithm=ALGORITHM,
         accepted_issuers=[settings.jwt_issuer],
-        require_claims=["exp", "iat", "sub"],
+        require_claims=REQUIRED_CLAIMS,
         exclude=[*PUBLIC_PATHS, *exclude],
         description="Bearer access token from POST /api/v1/auth/login",
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from shared.settings import BaseServiceSettings
 
@@ -20,8 +20,13 @@ def graceful_shutdown_seconds() -> int:
     return int(raw) if raw.strip().isdigit() else GRACEFUL_SHUTDOWN_SECONDS
 
 
-def serve(app_path: str, settings: BaseServiceSettings) -> None:
+def serve(
+    app_path: str, settings: BaseServiceSettings, extra_listeners: Sequence[tuple[str, int]] = ()
+) -> None:
     """Run the app factory under uvicorn with `settings.workers` processes (0 = one per core).
+
+    `extra_listeners` are further (host, port) sockets served by the same processes and app (core-api's
+    internal listener); the app tells them apart by the ASGI `server` address.
 
     With several workers, a supervisor restarts a worker that dies and, on SIGTERM/SIGINT, stops
     accepting, lets each worker finish its in-flight requests (up to graceful_shutdown_seconds()) and
@@ -48,24 +53,35 @@ def serve(app_path: str, settings: BaseServiceSettings) -> None:
         log_config=None,
         server_header=False,
     )
+    extra = [uvicorn.Config(app_path, host=host, port=port).bind_socket() for host, port in extra_listeners]
     if workers > 1:
-        sock = config.bind_socket()
+        sockets = [config.bind_socket(), *extra]
         try:
-            MetricsAwareMultiprocess(config, sockets=[sock]).run()
+            MetricsAwareMultiprocess(config, sockets=sockets).run()
         finally:
-            sock.close()
+            for sock in sockets:
+                sock.close()
         return
     config.load_app()
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        server.run(sockets=[config.bind_socket(), *extra] if extra else None)
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
 
-def run_service_cli(app_path: str, settings_factory: Callable[[], BaseServiceSettings]) -> None:
+def run_service_cli(
+    app_path: str,
+    settings_factory: Callable[[], BaseServiceSettings],
+    *,
+    server_app_path: str | None = None,
+    extra_listeners: Callable[[BaseServiceSettings], Sequence[tuple[str, int]]] | None = None,
+) -> None:
+    """`serve` runs `server_app_path` (default `app_path`) on the service port plus `extra_listeners`;
+    any other command is Litestar's CLI on `app_path`."""
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(app_path, settings_factory())
+        settings = settings_factory()
+        serve(server_app_path or app_path, settings, extra_listeners(settings) if extra_listeners else ())
         return
     os.environ.setdefault("LITESTAR_APP", app_path)
     from litestar.cli.main import litestar_group

@@ -17,13 +17,17 @@ class BaseServiceSettings(BaseSettings):
 
     Shared infrastructure (MongoDB server, Redis, JWT secret) uses unprefixed variables so one
     environment serves the whole stack; each service adds its own prefixed ones.
-    Secrets keep development defaults so `make up` works as is, and are refused anywhere else.
+    Secrets keep development defaults so `make up` (ENVIRONMENT=development) works as is, and are
+    refused anywhere else, including when ENVIRONMENT is not set at all (it defaults to production).
     """
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
+    # production unless told otherwise: a deployment that forgets ENVIRONMENT must not run silently on
+    # the public development secrets (it refuses to start without real ones instead); `make up` and
+    # the tests say development/test explicitly
     environment: Literal["development", "test", "production", "staging"] = Field(
-        default="development", validation_alias=AliasChoices("ENVIRONMENT", "APP_ENV")
+        default="production", validation_alias=AliasChoices("ENVIRONMENT", "APP_ENV")
     )
     service_name: str = "service"
     host: str = "127.0.0.1"
@@ -46,6 +50,11 @@ class BaseServiceSettings(BaseSettings):
         default=SecretStr(DEV_INTERNAL_TOKEN),
         validation_alias="INTERNAL_TOKEN",
         description="shared secret for service-to-service calls that carry no user token",
+    )
+    auth_key_prefix: str = Field(
+        default="auth:",
+        validation_alias="AUTH_KEY_PREFIX",
+        description="prefix of the token revocation keys and channels in Redis (the same in every service)",
     )
     metrics_username: str = Field(default="metrics", validation_alias="METRICS_USERNAME")
     metrics_password: SecretStr = Field(

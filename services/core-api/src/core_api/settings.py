@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from shared.settings import BaseServiceSettings
 
 
@@ -10,6 +10,15 @@ class CoreApiSettings(BaseServiceSettings):
     service_name: str = "core-api"
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("CORE_API_HOST", "HOST"))
     port: int = Field(default=4000, validation_alias="CORE_API_PORT")
+    # service-to-service routes (/api/v1/internal/...) are served only on this second listener, which
+    # the gateway never targets (and a NetworkPolicy reaches only from pdf-service in Kubernetes); the
+    # public listener does not have those routes at all
+    internal_host: str = Field(
+        default="127.0.0.1",
+        validation_alias="CORE_API_INTERNAL_HOST",
+        description="interface of the internal listener (the pod/container network in deployments)",
+    )
+    internal_port: int = Field(default=4001, validation_alias="CORE_API_INTERNAL_PORT", gt=0, le=65535)
     mongodb_db: str = Field(default="outdoor_core", validation_alias="CORE_API_MONGODB_DB")
     workers: int = Field(default=0, validation_alias="CORE_API_WORKERS", ge=0, description="0 = one per core")
     cache_enabled: bool = Field(
@@ -42,3 +51,9 @@ class CoreApiSettings(BaseServiceSettings):
     booking_sweep_interval_seconds: float = Field(
         default=30, validation_alias="CORE_API_BOOKING_SWEEP_INTERVAL_SECONDS", gt=0
     )
+
+    @model_validator(mode="after")
+    def _internal_listener_is_separate(self) -> CoreApiSettings:
+        if self.internal_port == self.port:
+            raise ValueError("CORE_API_INTERNAL_PORT must differ from CORE_API_PORT (the public listener)")
+        return self

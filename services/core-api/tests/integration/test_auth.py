@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from core_api.domain.auth.schemas import REGISTER_ACCEPTED
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.users.models import User
 from core_api.server.app import create_app
@@ -33,9 +34,11 @@ def register_body(email: str | None = None, **empresa) -> dict:
 
 
 async def register(client, email: str | None = None) -> dict:
-    r = await client.post("/api/v1/auth/register", json=register_body(email))
-    assert r.status_code == 201, r.text
-    return r.json()
+    """Registers a new empresa; returns the request body (the answer says nothing about the account)."""
+    body = register_body(email)
+    r = await client.post("/api/v1/auth/register", json=body)
+    assert r.status_code == 202, r.text
+    return body
 
 
 async def login(client, email: str, password: str = PASSWORD):
@@ -50,34 +53,47 @@ async def test_register_creates_empresa_and_admin_without_password(core_client, 
     body = register_body(cnpj="11.222.333/0001-81")
     body["admin"]["email"] = "  Maria.Nova@Example.COM "
     r = await core_client.post("/api/v1/auth/register", json=body)
-    assert r.status_code == 201, r.text
-    data = r.json()
-    assert data["empresa"]["nome"] == "Outdoor Teste"
-    assert data["empresa"]["cnpj"] == "11222333000181"
-    assert data["admin"]["email"] == "maria.nova@example.com"
-    assert data["admin"]["role"] == "admin"
-    assert data["admin"]["empresaId"] == data["empresa"]["id"]
-    assert "password" not in r.text.lower() and "hash" not in r.text.lower()
+    assert r.status_code == 202, r.text
+    assert r.json() == {"status": "accepted", "detail": REGISTER_ACCEPTED}
+    assert "argon2" not in r.text and "maria" not in r.text.lower()
 
-    async def stored_hash() -> str:
+    async def stored() -> tuple[User, Empresa]:
         user = await User.find_one({"email": "maria.nova@example.com"})
-        return user.password_hash
+        return user, await Empresa.get(user.empresa_id)
 
-    assert in_app_loop(stored_hash).startswith("$argon2id$")
+    user, empresa = in_app_loop(stored)
+    assert user.password_hash.startswith("$argon2id$") and user.role == "admin"
+    assert empresa.nome == "Outdoor Teste" and empresa.cnpj == "11222333000181"
+    # the account is usable: log in with it
+    r = await login(core_client, "maria.nova@example.com")
+    assert r.status_code == 200, r.text
+    me = (await core_client.get("/api/v1/auth/me", headers=bearer(r.json()["accessToken"]))).json()
+    assert me["empresa"]["id"] == str(empresa.id) and me["user"]["role"] == "admin"
 
 
-async def test_register_duplicate_email_is_409_and_creates_no_empresa(core_client, in_app_loop):
+async def test_register_does_not_tell_whether_the_email_exists(core_client, in_app_loop):
+    """Issue 10: a taken e-mail gets the same status and body as a free one, and creates nothing:
+    no second empresa, no second account, the existing account's password unchanged."""
     first = await register(core_client)
     email = first["admin"]["email"]
 
-    async def empresas() -> int:
-        return await Empresa.find_all().count()
+    async def counts() -> tuple[int, int]:
+        return await Empresa.find_all().count(), await User.find({"email": email}).count()
 
-    before = in_app_loop(empresas)
-    r = await core_client.post("/api/v1/auth/register", json=register_body(email.upper()))
-    assert r.status_code == 409
-    assert "email" in r.json()["detail"] and r.json()["extra"]["field"] == "admin.email"
-    assert in_app_loop(empresas) == before
+    before = in_app_loop(counts)
+    fresh = await core_client.post("/api/v1/auth/register", json=register_body())
+    taken = register_body(email.upper())
+    taken["admin"]["password"] = "Uma-Senha-Diferente-Bem-Longa"
+    again = await core_client.post("/api/v1/auth/register", json=taken)
+    assert again.status_code == fresh.status_code == 202
+    assert again.content == fresh.content
+    assert {k: v for k, v in again.headers.items() if k not in ("date", "x-request-id")} == {
+        k: v for k, v in fresh.headers.items() if k not in ("date", "x-request-id")
+    }
+    empresas, accounts = in_app_loop(counts)
+    assert (empresas, accounts) == (before[0] + 1, 1)  # only the fresh registration created one
+    assert (await login(core_client, email)).status_code == 200  # the original password still works
+    assert (await login(core_client, email, taken["admin"]["password"])).status_code == 401
 
 
 async def test_register_bad_input_is_400_and_stores_nothing(core_client, in_app_loop):
@@ -112,7 +128,7 @@ async def test_login_me_and_refresh(core_client):
     me = await core_client.get("/api/v1/auth/me", headers=bearer(tokens["accessToken"]))
     assert me.status_code == 200
     assert me.json()["user"]["email"] == email
-    assert me.json()["empresa"]["id"] == reg["empresa"]["id"]
+    assert me.json()["user"]["role"] == "admin"
 
     # the refresh token is not an access token
     assert (
@@ -198,7 +214,9 @@ async def test_address_limit_is_429_with_retry_after(core_settings):
         assert "try again" in r.json()["detail"]
 
 
-async def test_login_fails_open_when_redis_is_down(core_settings):
+async def test_login_limits_fail_open_but_tokens_are_not_issued_when_redis_is_down(core_settings):
+    """The login limits fail open (wrong passwords stay 401, no lockout), but no token is issued
+    without the revocation store: every service would refuse it anyway (fail closed, docs/security.md)."""
     settings = core_settings.model_copy(
         update={"redis_url": f"redis://127.0.0.1:{free_port()}/0", "login_max_failures_per_account": 1}
     )
@@ -206,4 +224,22 @@ async def test_login_fails_open_when_redis_is_down(core_settings):
         reg = await register(client)
         for _ in range(settings.login_max_failures_per_account + 1):
             assert (await login(client, reg["admin"]["email"], "wrong")).status_code == 401
-        assert (await login(client, reg["admin"]["email"])).status_code == 200
+        r = await login(client, reg["admin"]["email"])
+        assert r.status_code == 503 and r.headers["retry-after"] == "2", r.text
+        assert "revocation store" in r.json()["detail"]
+
+
+async def test_logout_revokes_access_and_refresh_tokens(core_client):
+    reg = await register(core_client)
+    tokens = (await login(core_client, reg["admin"]["email"])).json()
+    headers = bearer(tokens["accessToken"])
+    assert (await core_client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    assert (await core_client.post("/api/v1/auth/logout")).status_code == 401  # needs a token
+    assert (await core_client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    r = await core_client.get("/api/v1/auth/me", headers=headers)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    r = await core_client.post("/api/v1/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
+    assert r.status_code == 401
+    # a new login works at once
+    fresh = (await login(core_client, reg["admin"]["email"])).json()
+    assert (await core_client.get("/api/v1/auth/me", headers=bearer(fresh["accessToken"]))).status_code == 200

@@ -51,3 +51,32 @@ async def test_expired_token_is_401(core_client, core_settings, make_tenant):
     fresh = jwt.encode(claims, secret, algorithm="HS256")
     r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {fresh}"})
     assert r.status_code == 200
+
+
+async def test_signed_token_without_typ_empresa_or_role_is_401(core_client, core_settings, make_tenant):
+    a = await make_tenant("A")
+    secret = core_settings.jwt_secret.get_secret_value()
+    claims = jwt.decode(
+        a.user_headers["Authorization"].split()[1],
+        secret,
+        algorithms=["HS256"],
+        issuer=core_settings.jwt_issuer,
+    )
+    # the complete claims pass, so each 401 below is about the one missing claim
+    r = await core_client.get(
+        "/api/v1/placas", headers={"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
+    )
+    assert r.status_code == 200
+    for missing in ("typ", "empresa_id", "role"):
+        token = jwt.encode({k: v for k, v in claims.items() if k != missing}, secret, algorithm="HS256")
+        r = await core_client.get("/api/v1/placas", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, missing
+    # the refresh route decodes tokens itself: a refresh token without typ is refused there too
+    refresh, _ = issue_token(
+        core_settings, user_id=a.user_id, empresa_id=a.empresa_id, role="user", typ="refresh"
+    )
+    refresh_claims = jwt.decode(refresh, secret, algorithms=["HS256"], issuer=core_settings.jwt_issuer)
+    del refresh_claims["typ"]
+    untyped = jwt.encode(refresh_claims, secret, algorithm="HS256")
+    r = await core_client.post("/api/v1/auth/refresh", json={"refreshToken": untyped})
+    assert r.status_code == 401

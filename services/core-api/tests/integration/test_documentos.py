@@ -7,8 +7,9 @@ import io
 import re
 from datetime import datetime
 
+import httpx
 import pytest
-from core_api.server.app import create_app
+from core_api.server.app import create_app, create_internal_app
 from core_api.settings import CoreApiSettings
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
@@ -115,11 +116,11 @@ async def test_no_token_is_401(core_client, pi_with_contrato):
 
 
 async def test_internal_snapshot_needs_the_callers_token_and_the_internal_token(
-    core_client, make_tenant, pi_with_contrato
+    listener_get, make_tenant, pi_with_contrato
 ):
     tenant, _, pi, contrato = pi_with_contrato
     url = f"/api/v1/internal/pis/{pi['id']}/snapshot"
-    r = await core_client.get(url, headers={**tenant.user_headers, **INTERNAL})
+    r = listener_get("internal", url, {**tenant.user_headers, **INTERNAL})
     assert r.status_code == 200, r.text
     snapshot = DocumentSnapshot.model_validate(r.json())
     assert snapshot.kind == "pi" and snapshot.source_id == pi["id"]
@@ -129,22 +130,41 @@ async def test_internal_snapshot_needs_the_callers_token_and_the_internal_token(
     )
     assert "sourceId" in r.json()  # camelCase on the wire
 
-    r = await core_client.get(
-        f"/api/v1/internal/contratos/{contrato['id']}/snapshot", headers={**tenant.user_headers, **INTERNAL}
+    r = listener_get(
+        "internal",
+        f"/api/v1/internal/contratos/{contrato['id']}/snapshot",
+        {**tenant.user_headers, **INTERNAL},
     )
     assert r.status_code == 200 and r.json()["numero"] == contrato["codigo"]
 
     # a client token alone cannot call it; a wrong internal token neither
-    assert (await core_client.get(url, headers=tenant.user_headers)).status_code == 403
+    assert listener_get("internal", url, tenant.user_headers).status_code == 403
     wrong = {"X-Internal-Token": "guess"}
-    assert (await core_client.get(url, headers={**tenant.user_headers, **wrong})).status_code == 403
+    assert listener_get("internal", url, {**tenant.user_headers, **wrong}).status_code == 403
     # the internal token alone is no identity
-    assert (await core_client.get(url, headers=INTERNAL)).status_code == 401
+    assert listener_get("internal", url, INTERNAL).status_code == 401
     # tenant scoping as on the public routes
     other = await make_tenant("Concorrente")
-    assert (await core_client.get(url, headers={**other.user_headers, **INTERNAL})).status_code == 404
+    assert listener_get("internal", url, {**other.user_headers, **INTERNAL}).status_code == 404
     bad = "/api/v1/internal/pis/zzz/snapshot"
-    assert (await core_client.get(bad, headers={**tenant.user_headers, **INTERNAL})).status_code == 404
+    assert listener_get("internal", bad, {**tenant.user_headers, **INTERNAL}).status_code == 404
+
+
+async def test_public_listener_has_no_internal_routes(core_client, listener_get, pi_with_contrato):
+    """Issue 10: the internal routes exist only on the internal listener; the public app answers 404
+    even with a valid user token and the internal token, and the internal listener serves no public route."""
+    tenant, _, pi, contrato = pi_with_contrato
+    both = {**tenant.user_headers, **INTERNAL}
+    for path in (
+        f"/api/v1/internal/pis/{pi['id']}/snapshot",
+        f"/api/v1/internal/contratos/{contrato['id']}/snapshot",
+    ):
+        assert (await core_client.get(path, headers=both)).status_code == 404
+        assert listener_get("public", path, both).status_code == 404
+        assert listener_get("internal", path, both).status_code == 200
+    assert not [r for r in core_client.app.routes if r.path.startswith("/api/v1/internal")]
+    assert listener_get("public", "/api/v1/placas", tenant.user_headers).status_code == 200
+    assert listener_get("internal", "/api/v1/placas", tenant.user_headers).status_code == 404
     # not in the public API description
     assert "/api/v1/internal" not in (await core_client.get("/api/v1/docs/openapi.json")).text
 
@@ -157,7 +177,7 @@ async def test_legacy_routes_gone_when_disabled_snapshot_stays(core_settings: Co
         r = await client.post(
             "/api/v1/auth/register", json={"empresa": {"nome": "Retirement"}, "admin": admin}
         )
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
         r = await client.post(
             "/api/v1/auth/login", json={"email": admin["email"], "password": admin["password"]}
         )
@@ -167,6 +187,13 @@ async def test_legacy_routes_gone_when_disabled_snapshot_stays(core_settings: Co
         assert r.status_code == 404 and "not found" in r.text.lower()
         paths = (await client.get("/api/v1/docs/openapi.json")).json()["paths"]
         assert not [p for p in paths if p.endswith("/pdf")]
-        r = await client.get(f"/api/v1/internal/pis/{oid}/snapshot", headers={**headers, **INTERNAL})
+        internal = create_internal_app(settings, client.app.state)
+
+        async def snapshot() -> httpx.Response:
+            transport = httpx.ASGITransport(app=internal)
+            async with httpx.AsyncClient(transport=transport, base_url="http://core-api-internal") as c:
+                return await c.get(f"/api/v1/internal/pis/{oid}/snapshot", headers={**headers, **INTERNAL})
+
+        r = client.blocking_portal.call(snapshot)
         assert r.status_code == 404  # routed (and scoped), the PI simply does not exist
         assert "PI" in r.json()["detail"]

@@ -62,7 +62,9 @@ def core_settings(core_settings, unique_name, dedicated_redis):  # type: ignore[
     group never takes events of another test or of the contract stack."""
     update: dict[str, Any] = {"event_stream_prefix": f"t-{unique_name}:"}
     if dedicated_redis is not None:
-        update["redis_url"] = dedicated_redis.url
+        # the broker only (BROKER_URL): with REDIS_URL down no token is accepted at all (the token
+        # revocation store fails closed, docs/security.md), so a broker outage is what the outbox is for
+        update["broker_url"] = dedicated_redis.url
     return core_settings.model_copy(update=update)
 
 

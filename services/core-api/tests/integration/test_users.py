@@ -112,8 +112,8 @@ async def test_last_admin_cannot_delete_demote_or_deactivate_themselves(core_cli
     assert r.status_code == 200
     r = await core_client.patch(f"/api/v1/users/{t.admin_id}", json={"role": "user"}, headers=h)
     assert r.status_code == 200 and r.json()["role"] == "user"
-    # the token's role is re-read from the database: the demoted admin lost admin rights at once
-    assert (await core_client.get("/api/v1/users", headers=h)).status_code == 403
+    # a role change revokes the user's tokens (issue 10): the demoted admin's token is refused at once
+    assert (await core_client.get("/api/v1/users", headers=h)).status_code == 401
 
 
 async def test_bad_user_input_is_400_and_stores_nothing(core_client, make_tenant, in_app_loop):

@@ -11,7 +11,11 @@ class PdfServiceSettings(BaseServiceSettings):
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("PDF_SERVICE_HOST", "HOST"))
     port: int = Field(default=4100, validation_alias="PDF_SERVICE_PORT")
     mongodb_db: str = Field(default="outdoor_pdf", validation_alias="PDF_SERVICE_MONGODB_DB")
-    core_api_url: str = Field(default="http://127.0.0.1:4000", validation_alias="CORE_API_URL")
+    core_api_internal_url: str = Field(
+        default="http://127.0.0.1:4001",
+        validation_alias="CORE_API_INTERNAL_URL",
+        description="core-api's internal listener (CORE_API_INTERNAL_PORT), where the document snapshots are",
+    )
     workers: int = Field(
         default=0, validation_alias="PDF_SERVICE_WORKERS", ge=0, description="0 = one per core"
     )

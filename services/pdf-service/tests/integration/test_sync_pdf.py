@@ -31,7 +31,7 @@ def register(core: str, nome: str) -> dict[str, str]:
     """A new empresa through core-api's public API; returns its admin's auth headers."""
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     body = {"empresa": {"nome": nome}, "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"}}
-    assert httpx.post(f"{core}/api/v1/auth/register", json=body).status_code == 201
+    assert httpx.post(f"{core}/api/v1/auth/register", json=body).status_code == 202
     r = httpx.post(f"{core}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"})
     return {"Authorization": f"Bearer {r.json()['accessToken']}"}
 
@@ -114,7 +114,7 @@ async def sync_client(
         redis_url=redis_url,
         mongodb_db=f"t_pdf_{unique_name}",
         log_json=False,
-        core_api_url=core_api.url,
+        core_api_internal_url=core_api.extra["internal_url"],
     )
     async with AsyncTestClient(create_app(settings)) as client:
         yield client
@@ -170,7 +170,7 @@ async def test_core_api_unreachable_is_503_with_a_message(mongodb_url, redis_url
         redis_url=redis_url,
         mongodb_db=f"t_pdf_{unique_name}",
         log_json=False,
-        core_api_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        core_api_internal_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
     )
     async with AsyncTestClient(create_app(settings)) as client:
         r = await client.get(f"/api/v1/pis/{ids['pi']}/pdf", headers=headers)
@@ -188,7 +188,7 @@ async def test_wrong_internal_token_is_502_not_a_client_error(
         redis_url=redis_url,
         mongodb_db=f"t_pdf_{unique_name}",
         log_json=False,
-        core_api_url=core_api.url,
+        core_api_internal_url=core_api.extra["internal_url"],
         internal_token="not-the-shared-one",
     )
     async with AsyncTestClient(create_app(settings)) as client:

@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from core_api.lib.validators import refuse_control_characters
 
 T = TypeVar("T")
 
@@ -17,7 +27,8 @@ class CamelModel(BaseModel):
     """Base of every request/response body: camelCase on the wire, snake_case in Python.
 
     Request bodies refuse unknown fields (a typo must not be silently ignored) and values that are
-    not of the declared type (no "12" for an int).
+    not of the declared type (no "12" for an int). No text field, in any body, takes control
+    characters (`_no_control_characters`, once for every schema).
     """
 
     model_config = ConfigDict(
@@ -29,6 +40,19 @@ class CamelModel(BaseModel):
         from_attributes=True,
         serialize_by_alias=True,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # before coercion and stripping, so the client's own text is checked; nested bodies are
+        # CamelModels and check their own fields
+        if isinstance(value, str):
+            refuse_control_characters(value)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, str):
+                    refuse_control_characters(item)
+        return value
 
 
 def _aware(value: datetime) -> datetime:

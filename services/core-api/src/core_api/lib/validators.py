@@ -1,4 +1,4 @@
-"""Value checks shared by request schemas: CPF/CNPJ check digits, UF, e-mail.
+"""Value checks shared by request schemas: CPF/CNPJ check digits, UF, e-mail, control characters.
 
 Pure functions raising `ValueError` with a message a person can act on; pydantic turns that into a
 400 naming the field.
@@ -44,6 +44,19 @@ UFS = frozenset(
 )
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+#: C0 controls (NUL, tab, newline, ...), DEL and C1 controls: never part of a name, a description or
+#: a password a person typed; stored, they break CSV exports, logs and printed documents
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def refuse_control_characters(value: str) -> str:
+    if (found := CONTROL_CHARACTERS.search(value)) is not None:
+        raise ValueError(
+            f"must not contain control characters (found U+{ord(found.group()):04X} at position "
+            f"{found.start()}); send plain text without NUL, tabs, line breaks or other control codes"
+        )
+    return value
 
 
 def _digits(value: str) -> str:

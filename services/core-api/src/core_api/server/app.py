@@ -1,14 +1,24 @@
-"""The core-api application factory."""
+"""The core-api application factories.
+
+`create_app` is the public API (what the gateway routes to, on CORE_API_PORT). `create_internal_app`
+serves the service-to-service routes (/api/v1/internal/...) and nothing else; `create_server_app`
+puts both in one process behind `ListenerDispatch`, which picks the app by the local port a connection
+arrived on, so the internal routes exist only on CORE_API_INTERNAL_PORT.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.plugins.pydantic import PydanticPlugin
+from litestar.types import Receive, Scope, Send
 from shared.app import build_app, service_app_config
 from shared.infra import infra_lifespan, redis_client
 
 from core_api.domain import all_controllers, all_documents, all_on_close, all_on_ready, all_plugins
+from core_api.domain.documentos import internal_controllers
 from core_api.lib.cache import (
     RESPONSE_CACHE_STORE,
     FailOpenRedisStore,
@@ -49,3 +59,42 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings), *all_plugins(settings)],
     )
     return build_app(config)
+
+
+def create_internal_app(settings: CoreApiSettings, state: State) -> Litestar:
+    """The internal listener's app: health and the service-to-service routes, same auth as the public app.
+
+    It has no lifespan of its own: `state` is the public app's (MongoDB, Redis, cache), opened and
+    closed by the public app's lifespan in the same process.
+    """
+    config = service_app_config(
+        settings,
+        title="Outdoor platform — core API (internal)",
+        description="Service-to-service routes; never routed by the gateway.",
+        route_handlers=internal_controllers(settings),
+        auth=jwt_auth(settings),
+        state=state,
+        plugins=[PydanticPlugin(prefer_alias=True)],
+    )
+    return build_app(config)
+
+
+class ListenerDispatch:
+    """One ASGI app for two listeners: connections to `internal_port` reach the internal app, all
+    others (and the lifespan) the public app. The port is the server socket's own (ASGI `server`),
+    which a client cannot choose through a proxy or a header."""
+
+    def __init__(self, public: Litestar, internal: Litestar, internal_port: int) -> None:
+        self.public, self.internal, self.internal_port = public, internal, internal_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server: Any = scope.get("server")
+        on_internal = scope["type"] != "lifespan" and server is not None and server[1] == self.internal_port
+        await (self.internal if on_internal else self.public)(scope, receive, send)
+
+
+def create_server_app(settings: CoreApiSettings | None = None) -> ListenerDispatch:
+    """What `core-api serve` runs: the public app on CORE_API_PORT, the internal one on CORE_API_INTERNAL_PORT."""
+    settings = settings or CoreApiSettings()
+    public = create_app(settings)
+    return ListenerDispatch(public, create_internal_app(settings, public.state), settings.internal_port)

@@ -1,7 +1,8 @@
 """core-api's JWT auth: Litestar's JWTAuth from `shared.auth`, with users loaded from MongoDB.
 
-A token is accepted only when its user still exists, is active, and belongs to the empresa named in
-the token (a token re-labelled with another empresa, even if correctly signed, is 401).
+A token is accepted only when it was not revoked (shared.revocation: logout, password or role change,
+deactivation, removal), its user still exists, is active, and belongs to the empresa named in the token
+(a token re-labelled with another empresa, even if correctly signed, is 401).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bson.errors import InvalidId
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTAuth
-from shared.auth import PlatformToken, Principal, build_jwt_auth, principal_from_token
+from shared.auth import PlatformToken, Principal, build_jwt_auth, verified_principal
 
 from core_api.domain.users.models import User
 from core_api.lib.cache import TenantCache, area_key
@@ -26,7 +27,7 @@ PUBLIC_ROUTES = ["^/api/v1/auth/register", "^/api/v1/auth/login", "^/api/v1/auth
 
 
 async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    principal = principal_from_token(token, connection)
+    principal = await verified_principal(token, connection)
     try:
         user_id = PydanticObjectId(principal.user_id)
     except (InvalidId, TypeError, ValueError):
@@ -52,6 +53,7 @@ async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, An
         empresa_id=current["empresa_id"],
         role=current["role"],
         token=principal.token,
+        token_version=principal.token_version,
     )
 
 

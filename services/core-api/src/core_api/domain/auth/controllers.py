@@ -1,4 +1,4 @@
-"""/api/v1/auth: register, login, refresh (public) and me (any authenticated user)."""
+"""/api/v1/auth: register, login, refresh (public), me and logout (any authenticated user)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from shared.auth import Principal
 
 from core_api.domain.auth.schemas import (
     LoginRequest,
     MeResponse,
     RefreshRequest,
+    RegisterAccepted,
     RegisterRequest,
-    RegisterResponse,
     TokenPair,
 )
 from core_api.domain.auth.services import AuthService
@@ -41,7 +41,13 @@ class AuthController(Controller):
     @post(
         "/register",
         summary="Register a new empresa and its first admin",
-        status_code=HTTP_201_CREATED,
+        description=(
+            "Always 202 with the same body, whether or not the e-mail already has an account, so this "
+            "route cannot be used to find out which e-mails are registered. The empresa and its admin are "
+            "created only when the e-mail was free (never a second account for an e-mail); log in with "
+            "the e-mail and password to use it. Rate limited per client address (429 with Retry-After)."
+        ),
+        status_code=HTTP_202_ACCEPTED,
         security=[],
     )
     async def register(
@@ -49,11 +55,9 @@ class AuthController(Controller):
         auth_service: NamedDependency[AuthService],
         data: JSONBody[RegisterRequest],
         request: Request[Any, Any, Any],
-    ) -> RegisterResponse:
-        empresa, admin = await auth_service.register(data, _address(request))
-        return RegisterResponse(
-            empresa=EmpresaRead.model_validate(empresa), admin=UserRead.model_validate(admin)
-        )
+    ) -> RegisterAccepted:
+        await auth_service.register(data, _address(request))
+        return RegisterAccepted()
 
     @post(
         "/login",
@@ -87,3 +91,14 @@ class AuthController(Controller):
     ) -> MeResponse:
         user, empresa = await auth_service.me(request.user)
         return MeResponse(user=UserRead.model_validate(user), empresa=EmpresaRead.model_validate(empresa))
+
+    @post(
+        "/logout",
+        summary="Log out everywhere: every token of the caller stops working, open event streams close",
+        status_code=HTTP_204_NO_CONTENT,
+    )
+    async def logout(
+        self, auth_service: NamedDependency[AuthService], request: Request[Principal, Any, Any]
+    ) -> None:
+        """Revokes all of the caller's access and refresh tokens in every service within a second."""
+        await auth_service.logout(request.user)

@@ -17,6 +17,7 @@ from litestar.exceptions import NotAuthorizedException
 from pymongo.errors import DuplicateKeyError
 from redis.exceptions import RedisError
 from shared.auth import Principal, decode_token, issue_token
+from shared.revocation import check_not_revoked, current_version, revoke_user_tokens
 
 from core_api.domain.auth.rate_limit import LoginRateLimiter
 from core_api.domain.auth.schemas import LoginRequest, RegisterRequest, TokenPair
@@ -43,13 +44,16 @@ def _email_conflict() -> ConflictException:
 
 
 async def create_empresa_with_admin(data: RegisterRequest) -> tuple[Empresa, User]:
-    """A new empresa and its first admin (also used by the `create-empresa` CLI command).
+    """A new empresa and its first admin (also used by the `create-empresa` CLI command); 409 when the
+    e-mail is taken (the HTTP route hides that, see AuthService.register).
 
-    Without transactions: if the admin cannot be created the empresa is removed again.
+    The password is hashed before the e-mail is looked up, so a taken e-mail costs the same Argon2 time
+    as a free one. Without transactions: if the admin cannot be created the empresa is removed again
+    (the unique e-mail index is what makes two racing registrations create one account).
     """
+    password_hash = await hash_password(data.admin.password)
     if await User.find_one({"email": data.admin.email}) is not None:
         raise _email_conflict()
-    password_hash = await hash_password(data.admin.password)
     empresa = await Empresa(nome=data.empresa.nome, cnpj=data.empresa.cnpj).insert()
     try:
         admin = await User(
@@ -75,9 +79,18 @@ class AuthService:
         self.limiter = LoginRateLimiter(state.redis, state.settings)
 
     # -- register -------------------------------------------------------------------------------
-    async def register(self, data: RegisterRequest, address: str) -> tuple[Empresa, User]:
+    async def register(self, data: RegisterRequest, address: str) -> None:
+        """Create the empresa and its admin when the e-mail is free; otherwise change nothing.
+
+        The caller gets the same answer either way (status, body, and about the same time: one
+        Argon2 hash in both branches), so registration cannot tell whether an e-mail has an account.
+        The account exists only if it was new: logging in is how its owner finds out.
+        """
         await self.limiter.hit_address(address, action="register")
-        return await create_empresa_with_admin(data)
+        try:
+            await create_empresa_with_admin(data)
+        except ConflictException:
+            log.info("registration with an e-mail that already has an account: nothing created")
 
     # -- login ----------------------------------------------------------------------------------
     async def login(self, data: LoginRequest, address: str) -> TokenPair:
@@ -94,18 +107,25 @@ class AuthService:
             await User.get_pymongo_collection().update_one(
                 {"_id": user.id}, {"$set": {"password_hash": await hash_password(data.password)}}
             )
-        return self._pair(user)
+        return await self._pair(user)
 
     # -- refresh --------------------------------------------------------------------------------
     async def refresh(self, encoded: str) -> TokenPair:
         """A new pair for a valid refresh token of an active user. Each refresh token works once."""
         token = decode_token(self.settings, encoded, "refresh")
+        check_not_revoked(token.ver, await current_version(self.redis, self.settings, token.sub))
         user = await User.find_one({"_id": _oid(token.sub)})
         if user is None or not user.active or str(user.empresa_id) != token.empresa_id:
             raise NotAuthorizedException("this refresh token does not belong to an active user")
         if token.jti:
             await self._spend(str(token.jti), token.exp)
-        return self._pair(user)
+        return await self._pair(user)
+
+    # -- logout ---------------------------------------------------------------------------------
+    async def logout(self, principal: Principal) -> None:
+        """Ends every session of the caller: all their access and refresh tokens stop working in every
+        service, and their open event streams close (shared.revocation)."""
+        await revoke_user_tokens(self.redis, self.settings, principal.user_id)
 
     async def _spend(self, jti: str, exp: datetime) -> None:
         ttl = max(int((exp - datetime.now(UTC)).total_seconds()), 1)
@@ -127,8 +147,15 @@ class AuthService:
             raise NotAuthorizedException("this token no longer names a user")
         return user, empresa
 
-    def _pair(self, user: User) -> TokenPair:
-        claims = {"user_id": str(user.id), "empresa_id": str(user.empresa_id), "role": user.role}
+    async def _pair(self, user: User) -> TokenPair:
+        # tokens carry the user's current token version: a later revocation makes them stale
+        version = await current_version(self.redis, self.settings, str(user.id))
+        claims = {
+            "user_id": str(user.id),
+            "empresa_id": str(user.empresa_id),
+            "role": user.role,
+            "version": version,
+        }
         access, ttl = issue_token(self.settings, typ="access", **claims)  # type: ignore[arg-type]
         refresh, _ = issue_token(self.settings, typ="refresh", **claims)  # type: ignore[arg-type]
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl)

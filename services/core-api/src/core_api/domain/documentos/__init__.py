@@ -1,7 +1,8 @@
 """Domain area: documentos — the PDF of a PI or contrato.
 
 - `internal`: GET /api/v1/internal/{pis,contratos}/{id}/snapshot, the render input pdf-service fetches
-  (kept when the legacy renderer retires);
+  (kept when the legacy renderer retires), served only by the internal app (`internal_controllers`)
+  on core-api's internal listener, never by the public app;
 - `legacy`: the legacy in-process renderer, GET /api/v1/{pis,contratos}/{id}/pdf, mounted only while
   `LEGACY_PDF_ENABLED` (retirement: delete `legacy.py` and the two lines marked below).
 
@@ -19,9 +20,12 @@ documents: list = []
 
 
 def controllers_for(settings: CoreApiSettings) -> list:
-    routers = [internal_snapshot_router(settings)]
-    routers += [legacy_pdf_router()] if settings.legacy_pdf_enabled else []  # retirement: delete
-    return routers
+    return [legacy_pdf_router()] if settings.legacy_pdf_enabled else []  # retirement: delete
 
 
-__all__ = ["controllers", "controllers_for", "documents"]
+def internal_controllers(settings: CoreApiSettings) -> list:
+    """The routes of core-api's internal listener (see core_api.server.app.create_internal_app)."""
+    return [internal_snapshot_router(settings)]
+
+
+__all__ = ["controllers", "controllers_for", "documents", "internal_controllers"]

@@ -1,9 +1,10 @@
 """GET /api/v1/internal/{pis,contratos}/{id}/snapshot: what pdf-service renders, for service calls only.
 
-pdf-service forwards the caller's bearer token, so this endpoint authenticates and scopes exactly like
-the public routes (no token: 401; another empresa's or a malformed id: 404). It also requires the
-shared `X-Internal-Token`, so a client token alone cannot call it, and the gateway does not route
-`/api/v1/internal` publicly (gateway/dynamic/routes.yml, router `internal-not-public`).
+Served only on core-api's internal listener (CORE_API_INTERNAL_PORT, see core_api.server.app): the
+public app does not have these routes, so no path trick through the gateway can reach them. pdf-service
+forwards the caller's bearer token, so this endpoint authenticates and scopes exactly like the public
+routes (no token: 401; another empresa's or a malformed id: 404). It also requires the shared
+`X-Internal-Token` as one more layer, so a client token alone cannot call it even from inside.
 """
 
 from __future__ import annotations

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED
+from shared.auth import Principal
 from shared.metrics_process import is_draining
+from shared.revocation import REVOKED_MESSAGE, current_version, revocation_channel
 
 from core_api.domain.pdf_jobs.events import empresa_channel
 from core_api.domain.pdf_jobs.schemas import PdfJobAccepted, PdfRequestRead
@@ -73,17 +77,27 @@ class PdfJobController(Controller):
         return [PdfRequestRead.from_doc(r) for r in await pdf_job_service.list_for("contrato", contrato_id)]
 
     @get("/events", summary="Notifications (Server-Sent Events)", cache=False)
-    async def events(self, request: Request, channels: NamedDependency[ChannelsPlugin]) -> ServerSentEvent:
+    async def events(
+        self, request: Request[Principal, Any, Any], channels: NamedDependency[ChannelsPlugin]
+    ) -> ServerSentEvent:
         """`text/event-stream` of the caller's empresa: `pdf.generated` / `pdf.failed` events whose
         data is `{"type", "eventId", "jobId", "kind", "sourceId", "documentId"|"error", ...}`; the SSE
-        `id` is the event id (a redelivered event may repeat it)."""
-        return ServerSentEvent(_stream(channels, empresa_channel(request.user.empresa_id)))
+        `id` is the event id (a redelivered event may repeat it). The stream ends when the caller's
+        tokens are revoked (logout, password or role change, deactivation, removal)."""
+        return ServerSentEvent(_stream(channels, request.app.state, request.user))
 
 
-async def _stream(channels: ChannelsPlugin, channel: str) -> AsyncIterator[ServerSentEventMessage]:
+async def _stream(
+    channels: ChannelsPlugin, state: State, user: Principal
+) -> AsyncIterator[ServerSentEventMessage]:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
-    subscriber = await channels.subscribe([channel])
+    revoked = revocation_channel(state.settings, user.user_id)
+    channel_names = [empresa_channel(user.empresa_id), revoked]
+    subscriber = await channels.subscribe(channel_names)
     try:
+        # a revocation between the authentication of this request and the subscription: close now
+        if user.token_version < await current_version(state.redis, state.settings, user.user_id):
+            return
         # sent at once, so the client (and the gateway) see the stream open before any event
         yield ServerSentEventMessage(data=None, comment="connected", retry=SSE_RETRY_MS)
         async with subscriber.run_in_background(queue.put):
@@ -95,9 +109,11 @@ async def _stream(channels: ChannelsPlugin, channel: str) -> AsyncIterator[Serve
                         return  # the instance is going away: the client reconnects elsewhere
                     yield ServerSentEventMessage(data=None, comment="keep-alive")
                     continue
+                if data == REVOKED_MESSAGE:
+                    return  # the user's tokens were revoked: no more events for this stream
                 notification = json.loads(data)
                 yield ServerSentEventMessage(
                     data=data.decode(), event=notification["type"], id=notification["eventId"]
                 )
     finally:
-        await channels.unsubscribe(subscriber, [channel])
+        await channels.unsubscribe(subscriber, channel_names)

@@ -5,18 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
+from core_api.domain.users.passwords import password_weakness
 from core_api.lib.schemas import CamelModel, IdStr, PatchModel, StrictBoolean, example_config
 from core_api.lib.validators import Email
 
 Nome = Annotated[str, Field(min_length=1, max_length=120)]
+#: byte-exact (surrounding spaces are part of it, never stripped); refused when common or weak
 Password = Annotated[
     str,
+    StringConstraints(strip_whitespace=False),
     Field(
-        min_length=8, max_length=128, description="8 to 128 characters", json_schema_extra={"writeOnly": True}
+        min_length=8,
+        max_length=128,
+        description=(
+            "8 to 128 characters, kept exactly as sent (spaces included); refused (400) when it is a common "
+            "or breached password, a keyboard pattern, or close to the user's name or e-mail"
+        ),
+        json_schema_extra={"writeOnly": True},
     ),
 ]
+
+
+def check_new_password(value: str | None, info: ValidationInfo) -> str | None:
+    """Field validator for a new password: its strength, judged against the body's e-mail and name."""
+    if value is not None and (
+        problem := password_weakness(value, info.data.get("email"), info.data.get("nome"))
+    ):
+        raise ValueError(problem)
+    return value
+
+
 Role = Literal["admin", "user"]
 
 
@@ -25,6 +45,8 @@ class UserCreate(CamelModel):
     email: Email
     password: Password
     role: Role = "user"
+
+    _strong_password = field_validator("password")(check_new_password)
 
     model_config = example_config(
         {
@@ -44,6 +66,8 @@ class UserUpdate(PatchModel):
     password: Password | None = None
     role: Role | None = None
     active: StrictBoolean | None = None
+
+    _strong_password = field_validator("password")(check_new_password)
 
     model_config = example_config({"role": "admin"}, {"active": False})
 

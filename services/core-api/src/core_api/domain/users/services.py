@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from litestar.exceptions import ServiceUnavailableException
+from shared.revocation import revoke_user_tokens
 
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password
@@ -11,6 +15,7 @@ from core_api.lib.crud import TenantCrudService
 from core_api.lib.errors import ConflictException
 from core_api.lib.repository import TenantRepository
 
+log = logging.getLogger(__name__)
 SORT_FIELDS = {"nome": "nome", "email": "email", "createdAt": "created_at"}
 
 
@@ -51,11 +56,20 @@ class UserService(TenantCrudService[User]):
         )
         if loses_admin:
             await self._refuse_last_admin(before)
+        revokes = (
+            "password_hash" in changes
+            or changes.get("role", before.role) != before.role
+            or (before.active and changes.get("active", True) is False)
+        )
+        if revokes:
+            await self._revoke(str(before.id))
         after = await self.repo.update(before.id, changes)  # type: ignore[arg-type]
         if loses_admin and await self._active_admins() == 0:
             # two admins demoting each other at once: undo ours (no transactions on FerretDB)
             await self.repo.update(before.id, {"role": before.role, "active": before.active})  # type: ignore[arg-type]
             raise self._last_admin_error()
+        if revokes:
+            await self._revoke(str(before.id), after_write=True)
         return after
 
     async def delete(self, user_id: str) -> None:
@@ -63,12 +77,31 @@ class UserService(TenantCrudService[User]):
         is_admin = user.role == "admin" and user.active
         if is_admin:
             await self._refuse_last_admin(user)
+        await self._revoke(str(user.id))
         await self.repo.delete(user.id)  # type: ignore[arg-type]
         if is_admin and await self._active_admins() == 0:
             await user.insert()  # compensate a concurrent removal of the other admin
             raise self._last_admin_error()
+        await self._revoke(str(user.id), after_write=True)
 
     # -- rules ----------------------------------------------------------------------------------
+    async def _revoke(self, user_id: str, after_write: bool = False) -> None:
+        """End the user's sessions everywhere (shared.revocation).
+
+        Before the write, and refusing the change (503) when the store is down, so a change never lands
+        with the old tokens still valid; once more after it, so a token issued in between (a login
+        racing the change) is not left valid with the old role or for a removed user.
+        """
+        try:
+            await revoke_user_tokens(self.state.redis, self.state.settings, user_id)
+        except ServiceUnavailableException:
+            if not after_write:
+                raise
+            log.error(
+                "user %s changed, but the second revocation failed; tokens issued meanwhile stay valid",
+                user_id,
+            )
+
     async def _active_admins(self) -> int:
         return await self.repo.count({"role": "admin", "active": True})
 

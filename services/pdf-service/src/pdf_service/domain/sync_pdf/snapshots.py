@@ -1,6 +1,7 @@
 """Fetch the render input of a PI or contrato from core-api's internal snapshot endpoint.
 
-pdf-service has no domain data of its own: it asks core-api with the CALLER's bearer token (so core-api
+pdf-service has no domain data of its own: it asks core-api's internal listener (CORE_API_INTERNAL_URL,
+never the public port or the gateway) with the CALLER's bearer token (so core-api
 authenticates and scopes the request exactly as on its public routes), the request id (one trace), and
 the shared internal token (the endpoint refuses callers without it). core-api's 401 and 404 become the
 same answers here; anything else means core-api is broken or unreachable and is answered 502/503, which
@@ -33,7 +34,7 @@ class CoreApiSnapshots:
     def __init__(
         self, settings: PdfServiceSettings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
-        self.base_url = settings.core_api_url.rstrip("/")
+        self.base_url = settings.core_api_internal_url.rstrip("/")
         self._internal_token = settings.internal_token.get_secret_value()
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
