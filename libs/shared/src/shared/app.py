@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.exceptions import HTTPException
-from litestar.openapi.spec import Server
 from litestar.security.base import AbstractSecurityConfig
 from litestar.types import ControllerRouterHandler, Middleware
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
@@ -44,10 +43,15 @@ def service_app_config(
     extra_checks: Mapping[str, HealthCheck] | None = None,
     middleware: Sequence[Middleware] = (),
     auth: AbstractSecurityConfig[Any, Any] | None = None,
-    servers: list[Server] | None = None,
+    gateway_prefix: str | None = None,
     **kwargs: Any,
 ) -> AppConfig:
-    """An AppConfig with request ids, JSON logs, health routes, offline docs and `/metrics` in place."""
+    """An AppConfig with request ids, JSON logs, health routes, offline docs and `/metrics` in place.
+
+    Also the HTTP contract both services share: the one error shape (`shared.errors`), OPTIONS
+    answered for every route (`shared.preflight`) and a complete OpenAPI (`shared.openapi`).
+    `gateway_prefix`: where the public gateway serves this service's API (its OpenAPI `servers`).
+    """
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     checks: dict[str, HealthCheck] = {
         "mongodb": mongo_ping,
@@ -65,7 +69,7 @@ def service_app_config(
             *route_handlers,
         ],
         middleware=[RequestIdMiddleware, *middleware],
-        openapi_config=openapi_config(title, "1.0.0", description, docs_path=docs_path, servers=servers),
+        openapi_config=openapi_config(title, "1.0.0", description, docs_path=docs_path),
         request_max_body_size=settings.max_body_bytes,
         request_class=ApiRequest,
         debug=False,
@@ -78,7 +82,9 @@ def service_app_config(
             **kwargs.pop("exception_handlers", {}),
         },
         plugins=[
-            OpenAPIContractPlugin(public_paths=getattr(auth, "exclude", None) or ()),
+            OpenAPIContractPlugin(
+                public_paths=getattr(auth, "exclude", None) or (), gateway_prefix=gateway_prefix
+            ),
             *kwargs.pop("plugins", []),
         ],
         **kwargs,

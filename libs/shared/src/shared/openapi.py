@@ -14,12 +14,25 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from litestar import Litestar
+from litestar.config.app import AppConfig
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
-from litestar.plugins import ReceiveRoutePlugin
+from litestar.openapi.spec import (
+    Components,
+    Link,
+    OpenAPI,
+    OpenAPIResponse,
+    Operation,
+    PathItem,
+    Reference,
+    SecurityScheme,
+    Server,
+    Tag,
+)
+from litestar.plugins import InitPluginProtocol, ReceiveRoutePlugin
 from litestar.router import Router
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.static_files import create_static_files_router
@@ -84,7 +97,7 @@ def openapi_config(
 COMMON_ERRORS = (400, 429, 503)
 
 
-class OpenAPIContractPlugin(ReceiveRoutePlugin):
+class OpenAPIContractPlugin(InitPluginProtocol, ReceiveRoutePlugin):
     """Completes each operation's contract as its route is registered (see the module docstring).
 
     - every operation: 400, 429, 503;
@@ -94,11 +107,46 @@ class OpenAPIContractPlugin(ReceiveRoutePlugin):
     - whatever the handler `raises=[...]`, with the one error schema instead of Litestar's own.
 
     A handler's own `responses={...}` win over all of these (e.g. readiness documents its own 503).
+
+    Once every route is in (app startup) the document gets OpenAPI links from each `POST` that
+    creates a resource to the operations on that resource's path (`POST /regioes` -> `GET`,
+    `PATCH`, `DELETE /regioes/{regiao_id}`), which stateful clients and fuzzers follow; and for a
+    service reached under a gateway prefix (`gateway_prefix`), `servers` names that prefix and
+    the paths are written relative to it.
     """
 
-    def __init__(self, public_paths: Sequence[str] = (), exclude_opt_key: str = "exclude_from_auth") -> None:
+    def __init__(
+        self,
+        public_paths: Sequence[str] = (),
+        exclude_opt_key: str = "exclude_from_auth",
+        gateway_prefix: str | None = None,
+        api_prefix: str = "/api/v1",
+    ) -> None:
         self.public = [re.compile(p) for p in public_paths]
         self.exclude_opt_key = exclude_opt_key
+        self.gateway_prefix = gateway_prefix
+        self.api_prefix = api_prefix
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.on_startup = [*app_config.on_startup, self.complete_document]
+        if self.gateway_prefix and app_config.openapi_config is not None:
+            app_config.openapi_config.servers = [
+                Server(
+                    url=self.gateway_prefix,
+                    description="through the gateway (the service serves it under " + self.api_prefix + ")",
+                )
+            ]
+        return app_config
+
+    def complete_document(self, app: Litestar) -> None:
+        """Add the links and rebase the paths; runs once, before the document is first served."""
+        document = app.openapi_schema
+        add_creation_links(document)
+        if self.gateway_prefix:
+            document.paths = {
+                (path.removeprefix(self.api_prefix) or "/"): item
+                for path, item in (document.paths or {}).items()
+            }
 
     def is_public(self, path: str, handler: HTTPRouteHandler) -> bool:
         return bool(handler.opt.get(self.exclude_opt_key)) or any(p.search(path) for p in self.public)
@@ -121,6 +169,48 @@ class OpenAPIContractPlugin(ReceiveRoutePlugin):
                 codes.add(413)
             codes.update(exc.status_code for exc in handler.raises or [])
             handler.responses = {**error_responses(*sorted(codes)), **(handler.responses or {})}
+
+
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def _operations(item: PathItem) -> list[Operation]:
+    return [op for m in _METHODS if (op := getattr(item, m, None)) is not None]
+
+
+def _created_schema_has_id(document: OpenAPI, response: OpenAPIResponse | Reference) -> bool:
+    if not isinstance(response, OpenAPIResponse) or not response.content:
+        return False
+    media = response.content.get("application/json")
+    ref = getattr(media, "schema", None)
+    if not isinstance(ref, Reference) or document.components is None or not document.components.schemas:
+        return False
+    schema = document.components.schemas.get(ref.ref.rsplit("/", 1)[-1])
+    return bool(schema is not None and schema.properties and "id" in schema.properties)
+
+
+def add_creation_links(document: OpenAPI) -> None:
+    """Link every `POST {collection}` answering 201 with an `id` to `{collection}/{param}...` operations."""
+    paths = document.paths or {}
+    for collection, item in paths.items():
+        post = item.post
+        created = (post.responses or {}).get("201") if post else None
+        if post is None or created is None or not _created_schema_has_id(document, created):
+            continue
+        assert isinstance(created, OpenAPIResponse)
+        links: dict[str, Link | Reference] = dict(created.links or {})
+        for path, other in paths.items():
+            match = re.match(re.escape(collection) + r"/\{([^}/]+)\}(/|$)", path)
+            if not match:
+                continue
+            for op in _operations(other):
+                if op.operation_id:
+                    links[op.operation_id] = Link(
+                        operation_id=op.operation_id,
+                        parameters={match.group(1): "$response.body#/id"},
+                        description=f"the {match.group(1)} of the resource just created",
+                    )
+        created.links = links or None
 
 
 def swagger_assets_router(docs_path: str = "/api/v1/docs") -> Router:
