@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar
 from litestar.config.app import AppConfig
+from litestar.exceptions import HTTPException
 from litestar.security.base import AbstractSecurityConfig
-from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ControllerRouterHandler, Middleware
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
+from shared.errors import (
+    ApiRequest,
+    database_unavailable_handler,
+    http_exception_handler,
+    internal_error_handler,
+)
 from shared.health import HealthCheck, health_controller
 from shared.infra import mongo_ping, redis_ping
 from shared.logging import RequestIdMiddleware, configure_logging
 from shared.metrics_http import metrics_controller, metrics_enabled, prometheus_config
 from shared.metrics_process import drain_seconds, is_draining
-from shared.openapi import openapi_config, swagger_assets_router
+from shared.openapi import OpenAPIContractPlugin, openapi_config, swagger_assets_router
+from shared.preflight import OptionsMiddleware
 from shared.settings import BaseServiceSettings
-
-
-def _database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    logging.getLogger("shared.app").warning(
-        "database unavailable during %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc
-    )
-    return Response(
-        {"status_code": 503, "detail": "the database is unavailable; retry shortly"},
-        status_code=HTTP_503_SERVICE_UNAVAILABLE,
-        media_type=MediaType.JSON,
-        headers={"Retry-After": "2"},
-    )
 
 
 async def _not_draining(_: Any) -> None:
@@ -49,9 +43,15 @@ def service_app_config(
     extra_checks: Mapping[str, HealthCheck] | None = None,
     middleware: Sequence[Middleware] = (),
     auth: AbstractSecurityConfig[Any, Any] | None = None,
+    gateway_prefix: str | None = None,
     **kwargs: Any,
 ) -> AppConfig:
-    """An AppConfig with request ids, JSON logs, health routes, offline docs and `/metrics` in place."""
+    """An AppConfig with request ids, JSON logs, health routes, offline docs and `/metrics` in place.
+
+    Also the HTTP contract both services share: the one error shape (`shared.errors`), OPTIONS
+    answered for every route (`shared.preflight`) and a complete OpenAPI (`shared.openapi`).
+    `gateway_prefix`: where the public gateway serves this service's API (its OpenAPI `servers`).
+    """
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     checks: dict[str, HealthCheck] = {
         "mongodb": mongo_ping,
@@ -71,21 +71,33 @@ def service_app_config(
         middleware=[RequestIdMiddleware, *middleware],
         openapi_config=openapi_config(title, "1.0.0", description, docs_path=docs_path),
         request_max_body_size=settings.max_body_bytes,
+        request_class=ApiRequest,
         debug=False,
         logging_config=None,
         exception_handlers={
-            ConnectionFailure: _database_unavailable,
-            ServerSelectionTimeoutError: _database_unavailable,
+            HTTPException: http_exception_handler,
+            Exception: internal_error_handler,
+            ConnectionFailure: database_unavailable_handler,
+            ServerSelectionTimeoutError: database_unavailable_handler,
             **kwargs.pop("exception_handlers", {}),
         },
+        plugins=[
+            OpenAPIContractPlugin(
+                public_paths=getattr(auth, "exclude", None) or (), gateway_prefix=gateway_prefix
+            ),
+            *kwargs.pop("plugins", []),
+        ],
         **kwargs,
     )
     if auth is not None:
         config = auth.on_app_init(config)
+        # security is documented per operation (OpenAPIContractPlugin), so public ones show as public
+        assert config.openapi_config is not None
+        config.openapi_config.security = None
     # request id outermost, then metrics (outside auth, so 401/403 are counted), then the rest
     config.middleware.remove(RequestIdMiddleware)
     metrics_mw = [prometheus_config(settings.service_name).middleware] if with_metrics else []
-    config.middleware[0:0] = [RequestIdMiddleware, *metrics_mw]
+    config.middleware[0:0] = [RequestIdMiddleware, *metrics_mw, OptionsMiddleware()]
     return config
 
 

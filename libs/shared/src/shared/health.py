@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 HealthCheck = Callable[[State], Awaitable[Any]]
+
+
+@dataclass
+class ReadinessReport:
+    """What readiness answers, ready (200) or not (503): each check's result, the failed ones."""
+
+    status: str
+    service: str
+    checks: dict[str, str]
+    failed: list[str] | None = None
 
 
 async def _run_check(check: HealthCheck, state: State, timeout: float) -> str | None:
@@ -40,6 +52,9 @@ def health_controller(
             "/ready",
             summary="Readiness: MongoDB and Redis answer (503 naming the one that failed otherwise)",
             cache=False,
+            responses={
+                503: ResponseSpec(ReadinessReport, description="Not ready: `failed` names the checks")
+            },
         )
         async def ready(self, state: State) -> Response[dict[str, Any]]:
             names = list(checks)

@@ -96,7 +96,7 @@ async def test_other_empresa_and_bad_ids_are_404(core_client, make_tenant, pi_wi
     for path in (f"/api/v1/pis/{pi['id']}/pdf", f"/api/v1/contratos/{contrato['id']}/pdf"):
         r = await core_client.get(path, headers=other.admin_headers)
         assert r.status_code == 404, r.text
-        assert r.json()["status_code"] == 404
+        assert r.json()["statusCode"] == 404
     for path in (
         "/api/v1/pis/not-an-id/pdf",
         "/api/v1/contratos/123/pdf",

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
-from core_api.lib.schemas import MAX_PAGE_SIZE
+from core_api.lib.schemas import MAX_PAGE_SIZE, AwareDatetime
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,30 @@ def db_sort(sort: str | None, fields: Mapping[str, str]) -> str | None:
     if name not in fields:
         raise ValidationException(f"cannot sort by {name!r}; use one of: {', '.join(fields)}")
     return ("-" if descending else "") + fields[name]
+
+
+_AWARE_DATETIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+
+
+def datetime_query(description: str, name: str | None = None) -> Any:
+    """A query parameter holding an ISO 8601 date-time with a time zone, as request bodies take them.
+
+    Declared as text (Litestar would read `0.5` as a Unix timestamp and accept naive values) and
+    read with `parse_datetime_query`, the same validation as `AwareDatetime` in bodies.
+    """
+    return QueryParameter(
+        name=name, description=description, max_length=64, schema_extra={"format": "date-time"}
+    )
+
+
+def parse_datetime_query(value: str | None, key: str) -> datetime | None:
+    """`value` as an aware datetime, or a 400 naming the query parameter `key`."""
+    if value is None:
+        return None
+    try:
+        return _AWARE_DATETIME.validate_python(value)
+    except PydanticValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ValidationException(
+            f"Validation failed: {key} {message}", extra=[{"message": message, "key": key, "source": "query"}]
+        ) from None

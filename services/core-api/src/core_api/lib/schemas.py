@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
@@ -55,14 +56,26 @@ class CamelModel(BaseModel):
         return value
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_text(value: object) -> object:
+    # pydantic's lax mode reads numbers (and numeric text such as "0.5") as Unix timestamps
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError(
+            "dates are ISO 8601 text with a time zone (e.g. 2026-01-31T00:00:00-03:00), not numbers"
+        )
+    return value
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("dates must carry a time zone (e.g. 2026-01-31T00:00:00-03:00 or ...Z)")
     return value
 
 
-#: a timezone-aware datetime; naive ones are refused with a clear message
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+#: a timezone-aware ISO 8601 datetime; naive ones and numbers are refused with a clear message
+AwareDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_aware)]
 
 
 def _require_int(value: object) -> object:

@@ -13,7 +13,9 @@ from pdf_service.domain.sync_pdf import SyncPdfPlugin
 from pdf_service.lib.storage import DocumentStore
 from pdf_service.settings import PdfServiceSettings
 
-DOCS_PATH = "/api/v1/pdf-service/docs"
+#: the public prefix of this service at the gateway (`/api/v1/pdf-service/X` reaches `/api/v1/X` here)
+GATEWAY_PREFIX = "/api/v1/pdf-service"
+DOCS_PATH = f"{GATEWAY_PREFIX}/docs"
 DOCUMENT_MODELS: list[type] = [PdfJob]
 
 
@@ -30,6 +32,7 @@ def create_app(settings: PdfServiceSettings | None = None) -> Litestar:
         description="Renders PIs and contratos, keeps the documents, reports PDF job status.",
         route_handlers=[PdfJobController, DocumentController],
         docs_path=DOCS_PATH,
+        gateway_prefix=GATEWAY_PREFIX,
         auth=build_jwt_auth(settings),
         lifespan=[infra_lifespan(settings, DOCUMENT_MODELS, on_ready=[_open_store])],
         plugins=[SyncPdfPlugin(settings)],  # GET /pis|contratos/{id}/pdf (strangler fig, new path)

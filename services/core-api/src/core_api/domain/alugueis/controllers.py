@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.alugueis.schemas import AluguelCreate, AluguelRead, PlacaDisponivel
 from core_api.domain.alugueis.services import AluguelService, DisponibilidadeService
 from core_api.lib.deps import provide_service
-from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.errors import ConflictException
+from core_api.lib.listing import ListParams, datetime_query, parse_datetime_query, provide_list_params
 from core_api.lib.schemas import Page
 
 
@@ -22,7 +23,7 @@ class AluguelController(Controller):
     tags = ["alugueis"]
     dependencies = {"aluguel_service": provide_service(AluguelService), "list_params": provide_list_params}
 
-    @get("/")
+    @get("/", raises=[NotFoundException])
     async def list_alugueis(
         self,
         aluguel_service: NamedDependency[AluguelService],
@@ -31,8 +32,8 @@ class AluguelController(Controller):
         cliente_id: Annotated[str | None, QueryParameter(name="clienteId")] = None,
         pi_id: Annotated[str | None, QueryParameter(name="piId")] = None,
         status: FromQuery[Literal["ativo", "cancelado"] | None] = None,
-        inicio: Annotated[datetime | None, QueryParameter(description="overlapping this period")] = None,
-        fim: FromQuery[datetime | None] = None,
+        inicio: Annotated[str | None, datetime_query("overlapping this period: its start")] = None,
+        fim: Annotated[str | None, datetime_query("overlapping this period: its end")] = None,
     ) -> Page[AluguelRead]:
         """Aluguéis of the caller's empresa; `inicio`/`fim` keep those overlapping the period."""
         items, total = await aluguel_service.list(
@@ -40,8 +41,8 @@ class AluguelController(Controller):
             cliente_id=cliente_id,
             pi_id=pi_id,
             status=status,
-            inicio=inicio,
-            fim=fim,
+            inicio=parse_datetime_query(inicio, "inicio"),
+            fim=parse_datetime_query(fim, "fim"),
             params=list_params,
         )
         return Page[AluguelRead](
@@ -51,7 +52,7 @@ class AluguelController(Controller):
             page_size=list_params.page_size,
         )
 
-    @post("/")
+    @post("/", raises=[NotFoundException, ConflictException])
     async def create_aluguel(
         self, aluguel_service: NamedDependency[AluguelService], data: JSONBody[AluguelCreate]
     ) -> AluguelRead:
@@ -64,14 +65,14 @@ class AluguelController(Controller):
     ) -> AluguelRead:
         return AluguelRead.from_doc(await aluguel_service.get(aluguel_id))
 
-    @post("/{aluguel_id:str}/cancel", status_code=HTTP_200_OK)
+    @post("/{aluguel_id:str}/cancel", status_code=HTTP_200_OK, raises=[ConflictException])
     async def cancel_aluguel(
         self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
     ) -> AluguelRead:
         """Cancel and free the placa's days."""
         return AluguelRead.from_doc(await aluguel_service.cancel(aluguel_id))
 
-    @delete("/{aluguel_id:str}")
+    @delete("/{aluguel_id:str}", raises=[ConflictException])
     async def delete_aluguel(
         self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
     ) -> None:
@@ -90,18 +91,21 @@ class DisponiveisController(Controller):
         "list_params": provide_list_params,
     }
 
-    @get("/")
+    @get("/", raises=[NotFoundException])
     async def placas_disponiveis(
         self,
         disponibilidade_service: NamedDependency[DisponibilidadeService],
         list_params: NamedDependency[ListParams],
-        inicio: FromQuery[datetime],
-        fim: FromQuery[datetime],
+        inicio: Annotated[str, datetime_query("start of the period")],
+        fim: Annotated[str, datetime_query("end of the period (exclusive)")],
         regiao_id: Annotated[str | None, QueryParameter(name="regiaoId")] = None,
     ) -> Page[PlacaDisponivel]:
         """Active placas free for the whole period [inicio, fim), optionally of one região."""
         items, total = await disponibilidade_service.placas_livres(
-            inicio=inicio, fim=fim, regiao_id=regiao_id, params=list_params
+            inicio=parse_datetime_query(inicio, "inicio"),
+            fim=parse_datetime_query(fim, "fim"),
+            regiao_id=regiao_id,
+            params=list_params,
         )
         return Page[PlacaDisponivel](
             items=[PlacaDisponivel.from_doc(p) for p in items],

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from shared.auth import Principal
@@ -22,6 +23,7 @@ from core_api.domain.auth.schemas import (
 from core_api.domain.auth.services import AuthService
 from core_api.domain.empresas.schemas import EmpresaRead
 from core_api.domain.users.schemas import UserRead
+from core_api.lib.errors import ConflictException
 
 
 async def _provide_auth_service(state: State) -> AuthService:
@@ -49,6 +51,7 @@ class AuthController(Controller):
         ),
         status_code=HTTP_202_ACCEPTED,
         security=[],
+        raises=[ConflictException],
     )
     async def register(
         self,
@@ -65,6 +68,7 @@ class AuthController(Controller):
         description="Rate limited per account (failed attempts) and per client address; 429 carries Retry-After.",
         status_code=HTTP_200_OK,
         security=[],
+        raises=[NotAuthorizedException],
     )
     async def login(
         self,
@@ -79,6 +83,7 @@ class AuthController(Controller):
         summary="Exchange a refresh token (once) for a new token pair",
         status_code=HTTP_200_OK,
         security=[],
+        raises=[NotAuthorizedException],
     )
     async def refresh(
         self, auth_service: NamedDependency[AuthService], data: JSONBody[RefreshRequest]

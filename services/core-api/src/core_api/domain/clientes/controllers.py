@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from core_api.domain.clientes.schemas import ClienteCreate, ClienteRead, ClienteUpdate
 from core_api.domain.clientes.services import ClienteService
 from core_api.lib.deps import provide_service
+from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
 
@@ -38,7 +39,7 @@ class ClienteController(Controller):
             page_size=list_params.page_size,
         )
 
-    @post("/", summary="Create a cliente")
+    @post("/", summary="Create a cliente", raises=[ConflictException])
     async def create_cliente(
         self, clientes_service: NamedDependency[ClienteService], data: JSONBody[ClienteCreate]
     ) -> ClienteRead:
@@ -50,7 +51,7 @@ class ClienteController(Controller):
     ) -> ClienteRead:
         return ClienteRead.model_validate(await clientes_service.get(cliente_id))
 
-    @patch("/{cliente_id:str}", summary="Change a cliente")
+    @patch("/{cliente_id:str}", summary="Change a cliente", raises=[ConflictException])
     async def update_cliente(
         self,
         clientes_service: NamedDependency[ClienteService],
@@ -59,7 +60,7 @@ class ClienteController(Controller):
     ) -> ClienteRead:
         return ClienteRead.model_validate(await clientes_service.update(cliente_id, data))
 
-    @delete("/{cliente_id:str}", summary="Delete a cliente")
+    @delete("/{cliente_id:str}", summary="Delete a cliente", raises=[ConflictException])
     async def delete_cliente(
         self, clientes_service: NamedDependency[ClienteService], cliente_id: FromPath[str]
     ) -> None:

@@ -6,11 +6,13 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.contratos.schemas import ContratoCreate, ContratoRead
 from core_api.domain.contratos.services import ContratoService
 from core_api.lib.deps import provide_service
+from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
 
@@ -20,7 +22,7 @@ class ContratoController(Controller):
     tags = ["contratos"]
     dependencies = {"contrato_service": provide_service(ContratoService), "list_params": provide_list_params}
 
-    @get("/")
+    @get("/", raises=[NotFoundException])
     async def list_contratos(
         self,
         contrato_service: NamedDependency[ContratoService],
@@ -36,7 +38,7 @@ class ContratoController(Controller):
             page_size=list_params.page_size,
         )
 
-    @post("/")
+    @post("/", raises=[NotFoundException, ConflictException])
     async def create_contrato(
         self, contrato_service: NamedDependency[ContratoService], data: JSONBody[ContratoCreate]
     ) -> ContratoRead:

@@ -22,6 +22,7 @@ from core_api.domain.pdf_jobs.events import empresa_channel
 from core_api.domain.pdf_jobs.schemas import PdfJobAccepted, PdfRequestRead
 from core_api.domain.pdf_jobs.services import PdfJobService
 from core_api.lib.deps import provide_service
+from core_api.lib.errors import ConflictException
 
 #: a comment line this often keeps proxies from closing an idle stream and notices gone clients
 SSE_KEEPALIVE_SECONDS = 15.0
@@ -43,7 +44,12 @@ class PdfJobController(Controller):
     tags = ["pdf-jobs"]
     dependencies = {"pdf_job_service": provide_service(PdfJobService)}
 
-    @post("/pis/{pi_id:str}/pdf-jobs", status_code=HTTP_202_ACCEPTED, summary="Generate the PI's PDF")
+    @post(
+        "/pis/{pi_id:str}/pdf-jobs",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Generate the PI's PDF",
+        raises=[ConflictException],
+    )
     async def request_pi_pdf(
         self, pdf_job_service: NamedDependency[PdfJobService], pi_id: FromPath[str]
     ) -> Response[PdfJobAccepted]:
@@ -55,6 +61,7 @@ class PdfJobController(Controller):
         "/contratos/{contrato_id:str}/pdf-jobs",
         status_code=HTTP_202_ACCEPTED,
         summary="Generate the contrato's PDF",
+        raises=[ConflictException],
     )
     async def request_contrato_pdf(
         self, pdf_job_service: NamedDependency[PdfJobService], contrato_id: FromPath[str]

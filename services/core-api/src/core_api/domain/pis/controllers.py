@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.pis.schemas import PICreate, PIRead, PIStatusPublico, PIUpdate
 from core_api.domain.pis.services import PIService, status_publico
 from core_api.lib.deps import provide_service
-from core_api.lib.listing import ListParams, provide_list_params
+from core_api.lib.errors import ConflictException
+from core_api.lib.listing import ListParams, datetime_query, parse_datetime_query, provide_list_params
 from core_api.lib.schemas import Page
 
 
@@ -22,7 +23,7 @@ class PIController(Controller):
     tags = ["pis"]
     dependencies = {"pi_service": provide_service(PIService), "list_params": provide_list_params}
 
-    @get("/")
+    @get("/", raises=[NotFoundException])
     async def list_pis(
         self,
         pi_service: NamedDependency[PIService],
@@ -32,11 +33,16 @@ class PIController(Controller):
             str | None, QueryParameter(name="placaId", description="PIs booking this placa")
         ] = None,
         status: FromQuery[PIStatusPublico | None] = None,
-        inicio: Annotated[datetime | None, QueryParameter(description="overlapping this period")] = None,
-        fim: FromQuery[datetime | None] = None,
+        inicio: Annotated[str | None, datetime_query("overlapping this period: its start")] = None,
+        fim: Annotated[str | None, datetime_query("overlapping this period: its end")] = None,
     ) -> Page[PIRead]:
         items, total = await pi_service.list(
-            list_params, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=inicio, fim=fim
+            list_params,
+            cliente_id=cliente_id,
+            placa_id=placa_id,
+            status=status,
+            inicio=parse_datetime_query(inicio, "inicio"),
+            fim=parse_datetime_query(fim, "fim"),
         )
         return Page[PIRead](
             items=[PIRead.from_doc(p, status_publico(p)) for p in items],
@@ -45,7 +51,7 @@ class PIController(Controller):
             page_size=list_params.page_size,
         )
 
-    @post("/")
+    @post("/", raises=[NotFoundException, ConflictException])
     async def create_pi(self, pi_service: NamedDependency[PIService], data: JSONBody[PICreate]) -> PIRead:
         """Book every placa for [inicio, fim) — all or none; 409 names the placas already taken."""
         pi = await pi_service.create(data)
@@ -56,7 +62,7 @@ class PIController(Controller):
         pi = await pi_service.get(pi_id)
         return PIRead.from_doc(pi, status_publico(pi))
 
-    @patch("/{pi_id:str}")
+    @patch("/{pi_id:str}", raises=[ConflictException])
     async def update_pi(
         self, pi_service: NamedDependency[PIService], pi_id: FromPath[str], data: JSONBody[PIUpdate]
     ) -> PIRead:
@@ -64,7 +70,7 @@ class PIController(Controller):
         pi = await pi_service.update(pi_id, data)
         return PIRead.from_doc(pi, status_publico(pi))
 
-    @post("/{pi_id:str}/cancel", status_code=HTTP_200_OK)
+    @post("/{pi_id:str}/cancel", status_code=HTTP_200_OK, raises=[ConflictException])
     async def cancel_pi(self, pi_service: NamedDependency[PIService], pi_id: FromPath[str]) -> PIRead:
         pi = await pi_service.cancel(pi_id)
         return PIRead.from_doc(pi, status_publico(pi))

@@ -6,12 +6,14 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.placas.schemas import PlacaCreate, PlacaRead, PlacaUpdate
 from core_api.domain.placas.services import PlacaService
 from core_api.lib.cache import PLACAS_TTL
 from core_api.lib.deps import provide_service
+from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
 
@@ -27,6 +29,7 @@ class PlacaController(Controller):
         description="Cached in Redis for 10 minutes per empresa and query (admins always read fresh data); "
         "any write of the empresa invalidates it. Answers carry an ETag; send If-None-Match to get a 304.",
         cache=PLACAS_TTL,
+        raises=[NotFoundException],
     )
     async def list_placas(
         self,
@@ -56,7 +59,11 @@ class PlacaController(Controller):
             page_size=list_params.page_size,
         )
 
-    @post("/", summary="Create a placa (numero unique in the empresa; regiaoId must be one of your regiões)")
+    @post(
+        "/",
+        summary="Create a placa (numero unique in the empresa; regiaoId must be one of your regiões)",
+        raises=[ConflictException],
+    )
     async def create_placa(
         self, placas_service: NamedDependency[PlacaService], data: JSONBody[PlacaCreate]
     ) -> PlacaRead:
@@ -68,7 +75,7 @@ class PlacaController(Controller):
     ) -> PlacaRead:
         return PlacaRead.model_validate(await placas_service.get(placa_id))
 
-    @patch("/{placa_id:str}", summary="Change a placa")
+    @patch("/{placa_id:str}", summary="Change a placa", raises=[ConflictException])
     async def update_placa(
         self,
         placas_service: NamedDependency[PlacaService],
@@ -77,7 +84,7 @@ class PlacaController(Controller):
     ) -> PlacaRead:
         return PlacaRead.model_validate(await placas_service.update(placa_id, data))
 
-    @delete("/{placa_id:str}", summary="Delete a placa")
+    @delete("/{placa_id:str}", summary="Delete a placa", raises=[ConflictException])
     async def delete_placa(
         self, placas_service: NamedDependency[PlacaService], placa_id: FromPath[str]
     ) -> None:

@@ -12,6 +12,7 @@ from core_api.domain.regioes.schemas import RegiaoCreate, RegiaoRead, RegiaoUpda
 from core_api.domain.regioes.services import RegiaoService
 from core_api.lib.cache import REGIOES_TTL
 from core_api.lib.deps import provide_service
+from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
 
@@ -44,7 +45,7 @@ class RegiaoController(Controller):
             page_size=list_params.page_size,
         )
 
-    @post("/", summary="Create a região (nome unique in the empresa)")
+    @post("/", summary="Create a região (nome unique in the empresa)", raises=[ConflictException])
     async def create_regiao(
         self, regioes_service: NamedDependency[RegiaoService], data: JSONBody[RegiaoCreate]
     ) -> RegiaoRead:
@@ -56,7 +57,7 @@ class RegiaoController(Controller):
     ) -> RegiaoRead:
         return RegiaoRead.model_validate(await regioes_service.get(regiao_id))
 
-    @patch("/{regiao_id:str}", summary="Change a região")
+    @patch("/{regiao_id:str}", summary="Change a região", raises=[ConflictException])
     async def update_regiao(
         self,
         regioes_service: NamedDependency[RegiaoService],
@@ -65,7 +66,9 @@ class RegiaoController(Controller):
     ) -> RegiaoRead:
         return RegiaoRead.model_validate(await regioes_service.update(regiao_id, data))
 
-    @delete("/{regiao_id:str}", summary="Delete a região (409 while it has placas)")
+    @delete(
+        "/{regiao_id:str}", summary="Delete a região (409 while it has placas)", raises=[ConflictException]
+    )
     async def delete_regiao(
         self, regioes_service: NamedDependency[RegiaoService], regiao_id: FromPath[str]
     ) -> None:

@@ -12,6 +12,7 @@ from shared.auth import admin_guard
 from core_api.domain.users.schemas import UserCreate, UserRead, UserUpdate
 from core_api.domain.users.services import UserService
 from core_api.lib.deps import provide_service
+from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
 
@@ -39,7 +40,7 @@ class UserController(Controller):
             page_size=list_params.page_size,
         )
 
-    @post("/", summary="Create a user in the empresa (admin)")
+    @post("/", summary="Create a user in the empresa (admin)", raises=[ConflictException])
     async def create_user(
         self, users_service: NamedDependency[UserService], data: JSONBody[UserCreate]
     ) -> UserRead:
@@ -49,12 +50,20 @@ class UserController(Controller):
     async def get_user(self, users_service: NamedDependency[UserService], user_id: FromPath[str]) -> UserRead:
         return UserRead.model_validate(await users_service.get(user_id))
 
-    @patch("/{user_id:str}", summary="Change a user's name, e-mail, password, role or active flag (admin)")
+    @patch(
+        "/{user_id:str}",
+        summary="Change a user's name, e-mail, password, role or active flag (admin)",
+        raises=[ConflictException],
+    )
     async def update_user(
         self, users_service: NamedDependency[UserService], user_id: FromPath[str], data: JSONBody[UserUpdate]
     ) -> UserRead:
         return UserRead.model_validate(await users_service.update(user_id, data))
 
-    @delete("/{user_id:str}", summary="Delete a user (admin); the last admin cannot be removed")
+    @delete(
+        "/{user_id:str}",
+        summary="Delete a user (admin); the last admin cannot be removed",
+        raises=[ConflictException],
+    )
     async def delete_user(self, users_service: NamedDependency[UserService], user_id: FromPath[str]) -> None:
         await users_service.delete(user_id)

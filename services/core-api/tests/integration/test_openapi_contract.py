@@ -1,0 +1,134 @@
+"""core-api's OpenAPI is a complete contract (issue 10, item 9): every status each operation can
+answer with the one error schema, an operationId, security per operation (health and auth public),
+links for stateful clients; and the list filters on dates read dates as bodies do."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+METHODS = ("get", "put", "post", "patch", "delete")
+ERROR_REF = "#/components/schemas/ErrorResponse"
+PUBLIC = {
+    "/api/v1/health",
+    "/api/v1/health/ready",
+    "/api/v1/auth/login",
+    "/api/v1/auth/register",
+    "/api/v1/auth/refresh",
+}
+
+
+@pytest.fixture
+async def spec(core_client):
+    r = await core_client.get("/api/v1/docs/openapi.json")
+    assert r.status_code == 200
+    return r.json()
+
+
+def operations(spec):
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+async def test_every_operation_has_a_unique_camelcase_operation_id(spec):
+    ids = [op.get("operationId") for _, _, op in operations(spec)]
+    assert len(ids) > 40 and all(ids)
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[a-z][A-Za-z0-9]+", i) for i in ids), ids
+    assert {"listRegioes", "createRegiao", "getRegiao", "login", "live", "ready"} <= set(ids)
+
+
+async def test_every_error_status_is_documented_with_the_one_error_schema(spec):
+    error_schema = spec["components"]["schemas"]["ErrorResponse"]
+    assert set(error_schema["required"]) == {"statusCode", "detail"}
+    assert set(error_schema["properties"]) == {"statusCode", "detail", "extra"}
+    for path, method, op in operations(spec):
+        responses = op["responses"]
+        for common in ("400", "429", "503"):
+            assert common in responses, (method, path, common)
+        if "{" in path:
+            assert "404" in responses, (method, path)
+        for status, response in responses.items():
+            if int(status) >= 400 and path != "/api/v1/health/ready":
+                assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}, (
+                    method,
+                    path,
+                )
+
+
+async def test_security_is_per_operation_and_health_and_auth_are_public(spec):
+    assert "security" not in spec  # no global requirement that public routes would inherit
+    for path, method, op in operations(spec):
+        if path in PUBLIC:
+            assert "security" not in op, (method, path)
+            assert "401" not in op["responses"] or path in {"/api/v1/auth/login", "/api/v1/auth/refresh"}
+        else:
+            assert op["security"] == [{"BearerToken": []}], (method, path)
+            assert "401" in op["responses"], (method, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        ("post", "/api/v1/auth/login", {"200", "401", "429"}),
+        ("post", "/api/v1/auth/register", {"201", "409"}),
+        ("post", "/api/v1/regioes", {"201", "409", "413"}),
+        ("delete", "/api/v1/regioes/{regiao_id}", {"204", "404", "409"}),
+        ("get", "/api/v1/users", {"200", "401", "403"}),
+        ("get", "/api/v1/alugueis", {"200", "404"}),
+        ("post", "/api/v1/pis", {"201", "404", "409"}),
+        ("post", "/api/v1/contratos", {"201", "404", "409"}),
+    ],
+)
+async def test_domain_statuses_are_documented(spec, method, path, statuses):
+    assert statuses <= set(spec["paths"][path][method]["responses"])
+
+
+async def test_creating_operations_link_to_the_created_resource(spec):
+    links = spec["paths"]["/api/v1/regioes"]["post"]["responses"]["201"]["links"]
+    assert links["getRegiao"] == {
+        "operationId": "getRegiao",
+        "parameters": {"regiao_id": "$response.body#/id"},
+        "description": "the regiao_id of the resource just created",
+    }
+    assert {"updateRegiao", "deleteRegiao"} <= set(links)
+    pi_links = spec["paths"]["/api/v1/pis"]["post"]["responses"]["201"]["links"]
+    assert {"getPi", "cancelPi", "requestPiPdf", "piPdf"} <= set(pi_links)
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "2027-03-01T00:00:00", "2027-03-01", "amanhã"])
+@pytest.mark.parametrize("path", ["/api/v1/alugueis", "/api/v1/pis", "/api/v1/placas/disponiveis"])
+async def test_date_filters_refuse_numbers_and_naive_dates(core_client, make_tenant, path, value):
+    tenant = await make_tenant()
+    other = "2027-03-10T00:00:00-03:00"
+    for params in ({"inicio": value, "fim": other}, {"inicio": "2027-03-01T00:00:00Z", "fim": value}):
+        r = await core_client.get(path, params=params, headers=tenant.user_headers)
+        assert r.status_code == 400, (params, r.text)
+        body = r.json()
+        assert body["statusCode"] == 400
+        key = "inicio" if params["inicio"] == value else "fim"
+        assert body["extra"][0]["key"] == key and body["extra"][0]["source"] == "query"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/alugueis", "/api/v1/pis", "/api/v1/placas/disponiveis"])
+async def test_date_filters_take_aware_iso_dates(core_client, make_tenant, path):
+    tenant = await make_tenant()
+    params = {"inicio": "2027-03-01T00:00:00-03:00", "fim": "2027-03-10T00:00:00Z"}
+    r = await core_client.get(path, params=params, headers=tenant.user_headers)
+    assert r.status_code == 200, r.text
+
+
+async def test_bodies_refuse_numbers_as_dates(core_client, make_tenant):
+    tenant = await make_tenant()
+    body = {"placaId": "65f000000000000000000000", "clienteId": "65f000000000000000000000"}
+    for inicio in (0.5, "0.5", 1700000000):
+        r = await core_client.post(
+            "/api/v1/alugueis",
+            json={**body, "inicio": inicio, "fim": "2027-03-10T00:00:00Z", "valorCentavos": 100},
+            headers=tenant.admin_headers,
+        )
+        assert r.status_code == 400, r.text
+        assert any(e["key"] == "inicio" for e in r.json()["extra"]), r.text
