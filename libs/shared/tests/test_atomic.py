@@ -90,7 +90,7 @@ HOLDER = textwrap.dedent(
 async def test_a_holder_killed_with_sigkill_frees_the_key_within_its_ttl(mongodb_url, unique_name, clients):
     dbname = f"t_atomic_{unique_name}"
     ttl = 3.0
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything runs on the loop
         [sys.executable, "-c", HOLDER, mongodb_url, dbname, str(ttl)],
         stdout=subprocess.PIPE,
         env=os.environ.copy(),

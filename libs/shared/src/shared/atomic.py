@@ -105,7 +105,11 @@ class Leases:
             current = None
             if generation >= 0:
                 current = await self.collection.find_one({"_id": f"{key}#{generation}"})
-                if current is not None and not current.get("released") and _aware(current["expires_at"]) > now:
+                if (
+                    current is not None
+                    and not current.get("released")
+                    and _aware(current["expires_at"]) > now
+                ):
                     return None
             started = time.monotonic()
             owner = secrets.token_hex(8)
@@ -121,7 +125,9 @@ class Leases:
                         "expires_at": expires_at,
                         "released": False,
                         # a lease taken from a holder that did not release it (crash or stall)
-                        "taken_over": current["owner"] if current is not None and not current.get("released") else None,
+                        "taken_over": current["owner"]
+                        if current is not None and not current.get("released")
+                        else None,
                     }
                 )
             except DuplicateKeyError:
@@ -153,16 +159,47 @@ class Leases:
         if lease.released:
             return
         lease.released = True
-        await self.collection.update_one({"_id": lease.id, "owner": lease.owner}, {"$set": {"released": True}})
+        await self.collection.update_one(
+            {"_id": lease.id, "owner": lease.owner}, {"$set": {"released": True}}
+        )
+
+    async def renew(self, lease: Lease) -> None:
+        """Push the lease's expiry out by another `ttl`; only while it is still safely held
+        (a holder that already ran past its deadline may have been taken over)."""
+        lease.check()
+        started = time.monotonic()
+        expires_at = _now() + timedelta(seconds=self.ttl)
+        await self.collection.update_one(
+            {"_id": lease.id, "owner": lease.owner}, {"$set": {"expires_at": expires_at}}
+        )
+        if await self.collection.find_one({"_id": f"{lease.key}#{lease.generation + 1}"}, {"_id": 1}):
+            lease.released = True  # the renewal came too late: somebody took over
+            raise LeaseLost(f"lease on {lease.key} was taken over")
+        lease.expires_at = expires_at
+        lease.deadline = started + self.ttl - self.margin
+
+    async def _keep_alive(self, lease: Lease) -> None:
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                await self.renew(lease)
+            except LeaseLost:
+                return
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: str, *, wait: float = 10.0) -> AsyncIterator[Lease]:
+    async def hold(self, key: str, *, wait: float = 10.0, renew: bool = False) -> AsyncIterator[Lease]:
         """`async with leases.hold(key) as lease:` … write after `lease.check()` … released on exit
-        (also on errors and cancellation)."""
+        (also on errors and cancellation). `renew=True` keeps a long holder's lease alive while
+        its process lives; a dead process stops renewing, so recovery stays bounded by `ttl`."""
         lease = await self.acquire(key, wait=wait)
+        keeper = asyncio.create_task(self._keep_alive(lease)) if renew else None
         try:
             yield lease
         finally:
+            if keeper is not None:
+                keeper.cancel()
+                with contextlib.suppress(BaseException):
+                    await keeper
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.release(lease))
 
@@ -174,7 +211,9 @@ class Leases:
         removed = 0
         stale = self.collection.find({"acquired_at": {"$lt": cutoff}}, {"key": 1, "generation": 1})
         async for doc in stale:
-            newer = await self.collection.find_one({"_id": f"{doc['key']}#{doc['generation'] + 1}"}, {"_id": 1})
+            newer = await self.collection.find_one(
+                {"_id": f"{doc['key']}#{doc['generation'] + 1}"}, {"_id": 1}
+            )
             if newer is not None:
                 removed += (await self.collection.delete_one({"_id": doc["_id"]})).deleted_count
         return removed

@@ -15,7 +15,7 @@ from core_api.lib.documents import TenantDocument
 class Contrato(TenantDocument):
     pi_id: PydanticObjectId
     cliente_id: PydanticObjectId
-    #: per-empresa sequence (1, 2, ...) from an atomic counter document; gaps are possible
+    #: per-empresa sequence (1, 2, ...), gapless: allocated under the empresa's numbering lease
     numero: int
     #: human form of `numero`, e.g. "CT-2026-000042" (year of issue)
     codigo: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from core_api.domain.users.models import User
@@ -9,7 +10,7 @@ from core_api.domain.users.passwords import hash_password
 from core_api.domain.users.schemas import UserCreate, UserUpdate
 from core_api.lib.crud import TenantCrudService
 from core_api.lib.errors import ConflictException
-from core_api.lib.repository import TenantRepository
+from core_api.lib.repository import TenantRepository, holding
 
 SORT_FIELDS = {"nome": "nome", "email": "email", "createdAt": "created_at"}
 
@@ -38,40 +39,34 @@ class UserService(TenantCrudService[User]):
         return await self.repo.create(user)
 
     async def update(self, user_id: str, data: UserUpdate) -> User:
-        before = await self.repo.get(user_id)
         changes: dict[str, Any] = data.changes()
         if "password" in changes:
             changes["password_hash"] = await hash_password(changes.pop("password"))
-        if "email" in changes and changes["email"] != before.email:
-            await self._refuse_taken_email(changes["email"])
-        loses_admin = (
-            before.role == "admin"
-            and before.active
-            and (changes.get("role", "admin") != "admin" or changes.get("active", True) is False)
-        )
-        if loses_admin:
-            await self._refuse_last_admin(before)
-        after = await self.repo.update(before.id, changes)  # type: ignore[arg-type]
-        if loses_admin and await self._active_admins() == 0:
-            # two admins demoting each other at once: undo ours (no transactions on FerretDB)
-            await self.repo.update(before.id, {"role": before.role, "active": before.active})  # type: ignore[arg-type]
-            raise self._last_admin_error()
-        return after
+        # every change of a user holds the empresa's users lease: "the last active admin stays"
+        # spans documents, so two admins demoting each other must run one after the other
+        async with self._admins_rule(), self.repo.locked(user_id) as before:
+            if "email" in changes and changes["email"] != before.email:
+                await self._refuse_taken_email(changes["email"])
+            loses_admin = (
+                before.role == "admin"
+                and before.active
+                and (changes.get("role", "admin") != "admin" or changes.get("active", True) is False)
+            )
+            if loses_admin:
+                await self._refuse_last_admin(before)
+            return await self.repo.write(before, changes)
 
     async def delete(self, user_id: str) -> None:
-        user = await self.repo.get(user_id)
-        is_admin = user.role == "admin" and user.active
-        if is_admin:
-            await self._refuse_last_admin(user)
-        await self.repo.delete(user.id)  # type: ignore[arg-type]
-        if is_admin and await self._active_admins() == 0:
-            await user.insert()  # compensate a concurrent removal of the other admin
-            raise self._last_admin_error()
+        async with self._admins_rule():
+            user = await self.repo.get(user_id)
+            if user.role == "admin" and user.active:
+                await self._refuse_last_admin(user)
+            await self.repo.delete(user.id)  # type: ignore[arg-type]
+
+    def _admins_rule(self) -> AbstractAsyncContextManager[Any]:
+        return holding(self.repo.db, f"users-admins:{self.repo.empresa_id}", "the empresa's users")
 
     # -- rules ----------------------------------------------------------------------------------
-    async def _active_admins(self) -> int:
-        return await self.repo.count({"role": "admin", "active": True})
-
     async def _refuse_last_admin(self, user: User) -> None:
         others = await self.repo.count({"role": "admin", "active": True, "_id": {"$ne": user.id}})
         if others == 0:
