@@ -31,9 +31,10 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core_api.lib.documents import utcnow
@@ -115,8 +116,11 @@ class IdempotencyMiddleware:
                             "_id": record_id,
                             "fingerprint": fingerprint,
                             "status": start["status"],
+                            # FerretDB v1 stores no nested arrays: one subdocument per header
                             "headers": [
-                                [k, v] for k, v in start.get("headers", []) if k.lower() not in _NOT_REPLAYED
+                                {"name": k.decode("latin-1"), "value": v.decode("latin-1")}
+                                for k, v in start.get("headers", [])
+                                if k.lower() not in _NOT_REPLAYED
                             ],
                             "body": b"".join(
                                 m.get("body", b"") for m in sent if m["type"] == "http.response.body"
@@ -137,10 +141,11 @@ class IdempotencyMiddleware:
             raise
 
 
-def _reused(key: str) -> ValidationException:
-    return ValidationException(
-        f"this {HEADER} was already used for a different request (method, path or body); use a new key",
-        extra={"header": HEADER},
+def _reused(key: str) -> HTTPException:
+    return HTTPException(
+        status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+        detail=f"this {HEADER} was already used for a different request (method, path or body); use a new key",
+        extra={"header": HEADER, "reason": "key_reused"},
     )
 
 
@@ -172,7 +177,7 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 
 async def _replay(stored: dict[str, Any], send: Send) -> None:
     body = bytes(stored["body"])
-    headers = [(bytes(k), bytes(v)) for k, v in stored["headers"]]
+    headers = [(h["name"].encode("latin-1"), h["value"].encode("latin-1")) for h in stored["headers"]]
     headers += [(b"content-length", str(len(body)).encode()), (REPLAYED.lower().encode(), b"true")]
     await send({"type": "http.response.start", "status": stored["status"], "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
