@@ -3,21 +3,26 @@
 FerretDB v1 makes `update_one`, `$inc`, `find_one_and_update` and conditional updates a read, a
 change in Go and a write-back of the whole document, so racing writers all "win" (see
 docs/mongodb-vs-ferretdb.md). The one thing it decides atomically is an insert that collides on a
-unique key. A `Lease` is exactly that: one document per *generation* of a key,
-`_id = "<key>#<generation>"`. To take the key, a writer inserts the next generation; the insert
-that collides lost. So for any key at most one holder is current, and whoever holds it can read,
-check and write the protected documents without anyone writing in between.
+unique key. A `Lease` is exactly that: one document `_id = "<key>"`, inserted to take the key
+and deleted to give it back; while it exists every other insert of that `_id` collides and loses.
+So for any key at most one holder is current, and whoever holds it can read, check and write the
+protected documents without anyone writing in between. Uncontended, that is two round trips per
+write (the insert and the delete).
 
-Releasing marks the generation released (only its holder writes it). A holder that dies simply
-stops renewing: once `expires_at` has passed, the next writer inserts the following generation
-— again a unique insert, so a crowd of writers finding the same dead lease still elects one.
-Recovery is therefore bounded by the lease time (`ttl`, 15 s by default).
+A holder that dies leaves its lease behind. Once `expires_at` has passed, the next writer removes
+it and takes the key — but removing is a delete, and FerretDB's deletes are read-then-delete too,
+so two writers finding the same dead lease must not both remove "it" (the second could remove the
+first's fresh lease). They first race for a *takeover ticket*, `_id = "<key>!<dead owner>!<n>"`,
+again a unique insert: only its winner deletes the dead lease (by owner). A ticket whose winner
+died in turn is superseded by ticket `n + 1` after `ttl`. Recovery is therefore bounded by the
+lease time (`ttl`, 15 s by default).
 
 A lease is only as good as its holder's respect for its deadline: before writing, a holder calls
 `Lease.check()`, which refuses once less than `margin` of the lease is left, so a slow holder
-stops before anybody may take over. Writes made under a lease should also be conditional on what
-was read (a version number): on MongoDB proper that conditional update is atomic by itself and
-fences even a holder that stalled past its deadline; on FerretDB the lease is what makes it safe.
+stops before anybody may take over (and a holder past its deadline never deletes its lease: it may
+be somebody else's by then). Writes made under a lease should also be conditional on what was
+read (a version number): on MongoDB proper that conditional update is atomic by itself and fences
+even a holder that stalled past its deadline; on FerretDB the lease is what makes it safe.
 """
 
 from __future__ import annotations
@@ -55,19 +60,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 @dataclass
 class Lease:
     key: str
-    generation: int
     owner: str
     expires_at: datetime
     #: monotonic deadline after which `check()` refuses (expiry minus the safety margin)
     deadline: float
     released: bool = field(default=False)
-
-    @property
-    def id(self) -> str:
-        return f"{self.key}#{self.generation}"
+    #: the owner of the dead lease this one replaced, if any
+    taken_over: str | None = None
 
     def check(self) -> None:
         """Raise `LeaseLost` unless there is still time to write safely."""
@@ -93,53 +99,53 @@ class Leases:
         self.margin = margin if margin is not None else min(ttl / 3, 5.0)
 
     async def try_acquire(self, key: str) -> Lease | None:
-        """Take `key` now if it is free (never taken, released, or expired); None if held.
-
-        Only `_id` lookups and inserts: the head document (`_id = key`) says which generation was
-        taken last. It is a hint (a holder that died before updating it leaves it behind), so a
-        collision on the next generation just moves on to look at that one."""
-        head = await self.collection.find_one({"_id": key})
-        generation = head["generation"] if head is not None else -1
-        for _ in range(32):
+        """Take `key` now if it is free (never taken, released, or expired); None if held."""
+        taken_over: str | None = None
+        for _ in range(4):
             now = _now()
-            current = None
-            if generation >= 0:
-                current = await self.collection.find_one({"_id": f"{key}#{generation}"})
-                if (
-                    current is not None
-                    and not current.get("released")
-                    and _aware(current["expires_at"]) > now
-                ):
-                    return None
             started = time.monotonic()
             owner = secrets.token_hex(8)
             expires_at = now + timedelta(seconds=self.ttl)
             try:
                 await self.collection.insert_one(
                     {
-                        "_id": f"{key}#{generation + 1}",
-                        "key": key,
-                        "generation": generation + 1,
+                        "_id": key,
                         "owner": owner,
                         "acquired_at": now,
                         "expires_at": expires_at,
-                        "released": False,
-                        # a lease taken from a holder that did not release it (crash or stall)
-                        "taken_over": current["owner"]
-                        if current is not None and not current.get("released")
-                        else None,
+                        "taken_over": taken_over,
                     }
                 )
             except DuplicateKeyError:
-                generation += 1  # somebody took that generation first: look at it
+                current = await self.collection.find_one({"_id": key})
+                if current is None:
+                    continue  # released in the meantime: try again
+                if _aware(current["expires_at"]) > now:
+                    return None
+                # its holder died (or stalled past its deadline): one of us removes the lease
+                if not await self._win_takeover(key, current["owner"]):
+                    return None
+                await self.collection.delete_one({"_id": key, "owner": current["owner"]})
+                taken_over = current["owner"]
                 continue
-            generation += 1
-            with contextlib.suppress(DuplicateKeyError):  # two first-ever upserts of the head
-                await self.collection.update_one(
-                    {"_id": key}, {"$set": {"generation": generation, "head": True}}, upsert=True
-                )
-            return Lease(key, generation, owner, expires_at, started + self.ttl - self.margin)
+            return Lease(key, owner, expires_at, started + self.ttl - self.margin, taken_over=taken_over)
         return None
+
+    async def _win_takeover(self, key: str, dead_owner: str) -> bool:
+        """Of everyone who found `dead_owner`'s lease expired, elect one to delete it."""
+        for n in range(16):
+            now = _now()
+            ticket = f"{key}!{dead_owner}!{n}"
+            try:
+                await self.collection.insert_one(
+                    {"_id": ticket, "ticket_for": key, "dead_owner": dead_owner, "acquired_at": now}
+                )
+                return True
+            except DuplicateKeyError:
+                other = await self.collection.find_one({"_id": ticket})
+                if other is not None and _aware(other["acquired_at"]) + timedelta(seconds=self.ttl) > now:
+                    return False  # somebody is taking over right now
+        return False
 
     async def acquire(self, key: str, *, wait: float = 10.0) -> Lease:
         """Take `key`, waiting up to `wait` seconds for its holder to release it (or die)."""
@@ -155,13 +161,13 @@ class Leases:
             delay = min(delay * 1.6, 0.2)
 
     async def release(self, lease: Lease) -> None:
-        """Give the key back (only the holder ever writes its own generation)."""
+        """Give the key back. Past its deadline a lease may already be somebody else's (its key
+        taken over): then it is left alone to expire, never deleted."""
         if lease.released:
             return
         lease.released = True
-        await self.collection.update_one(
-            {"_id": lease.id, "owner": lease.owner}, {"$set": {"released": True}}
-        )
+        if time.monotonic() <= lease.deadline:
+            await self.collection.delete_one({"_id": lease.key, "owner": lease.owner})
 
     async def renew(self, lease: Lease) -> None:
         """Push the lease's expiry out by another `ttl`; only while it is still safely held
@@ -170,9 +176,10 @@ class Leases:
         started = time.monotonic()
         expires_at = _now() + timedelta(seconds=self.ttl)
         await self.collection.update_one(
-            {"_id": lease.id, "owner": lease.owner}, {"$set": {"expires_at": expires_at}}
+            {"_id": lease.key, "owner": lease.owner}, {"$set": {"expires_at": expires_at}}
         )
-        if await self.collection.find_one({"_id": f"{lease.key}#{lease.generation + 1}"}, {"_id": 1}):
+        current = await self.collection.find_one({"_id": lease.key}, {"owner": 1})
+        if current is None or current["owner"] != lease.owner:
             lease.released = True  # the renewal came too late: somebody took over
             raise LeaseLost(f"lease on {lease.key} was taken over")
         lease.expires_at = expires_at
@@ -204,20 +211,11 @@ class Leases:
                 await asyncio.shield(self.release(lease))
 
     async def prune(self, older_than: float = 3600.0) -> int:
-        """Delete old generations that a newer one follows (FerretDB has no TTL indexes).
-
-        The newest generation of a key stays: the next one is numbered from it."""
-        cutoff = _now() - timedelta(seconds=older_than)
-        removed = 0
-        stale = self.collection.find({"acquired_at": {"$lt": cutoff}}, {"key": 1, "generation": 1})
-        async for doc in stale:
-            newer = await self.collection.find_one(
-                {"_id": f"{doc['key']}#{doc['generation'] + 1}"}, {"_id": 1}
-            )
-            if newer is not None:
-                removed += (await self.collection.delete_one({"_id": doc["_id"]})).deleted_count
-        return removed
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        """Delete old takeover tickets (FerretDB has no TTL indexes). A ticket only matters while
+        its takeover runs (at most `ttl`); should one go earlier, the dead lease it was for is just
+        taken over again."""
+        cutoff = _now() - timedelta(seconds=max(older_than, self.ttl * 2))
+        result = await self.collection.delete_many(
+            {"ticket_for": {"$exists": True}, "acquired_at": {"$lt": cutoff}}
+        )
+        return result.deleted_count

@@ -371,5 +371,5 @@ async def test_a_writer_killed_between_claim_and_write_does_not_freeze_the_docum
     assert r.status_code == 200, r.text
     stored = await raw_db["placas"].find_one({"_id": PydanticObjectId(placa_id)})
     assert stored["cidade"] == "Recuperada" and stored["version"] == 1
-    lease = await raw_db["leases"].find_one({"key": f"placas:{placa_id}", "taken_over": {"$ne": None}})
-    assert lease is not None, "the dead writer's lease was taken over"
+    ticket = await raw_db["leases"].find_one({"ticket_for": f"placas:{placa_id}"})
+    assert ticket is not None, "the dead writer's lease was taken over"
