@@ -207,16 +207,14 @@ IDEMPOTENCY_PARAMETER = Parameter(
 
 
 def _with_idempotency_key(base: type[Operation]) -> type[Operation]:
-    def __post_init__(self: Operation) -> None:
-        parent = getattr(base, "__post_init__", None)
-        if parent is not None:
-            parent(self)
+    def __init__(self: Operation, *args: Any, **kwargs: Any) -> None:
+        base.__init__(self, *args, **kwargs)
         params = list(self.parameters or [])
         if not any(getattr(p, "name", None) == HEADER for p in params):
             params.append(IDEMPOTENCY_PARAMETER)
         self.parameters = params
 
-    return type(f"Idempotent{base.__name__}", (base,), {"__post_init__": __post_init__})
+    return type(f"Idempotent{base.__name__}", (base,), {"__init__": __init__})
 
 
 def document_idempotency_key(app: Litestar) -> None:
