@@ -41,6 +41,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core_api.domain.alugueis.models import Aluguel, PlacaOcupacao
+from core_api.lib import idempotency
 from core_api.lib.documents import utcnow
 from core_api.lib.repository import leases_of, lock_key
 
@@ -322,12 +323,15 @@ class Reservas:
 
 
 async def varrer_periodicamente(db: AsyncDatabase[Any], idade_maxima: timedelta, intervalo: float) -> None:
-    """The periodic sweep (FerretDB has no TTL indexes); errors are logged, never fatal."""
+    """The periodic sweep (FerretDB has no TTL indexes): bookings, and the old takeover tickets
+    and expired Idempotency-Key answers of the persistence layer; errors are logged, never fatal."""
     reservas = Reservas(db)
     while True:
         await asyncio.sleep(intervalo)
         try:
             await reservas.recuperar(idade_maxima)
+            await leases_of(db).prune()
+            await idempotency.prune(db)
         except asyncio.CancelledError:
             raise
         except Exception:
