@@ -194,6 +194,18 @@ async def test_pi_value_edits_race_contrato_creation_and_never_disagree(
     assert await raw_db["contratos"].count_documents({}) == 1
 
 
+async def test_contrato_cancel_race_one_winner(http, make_tenant, make_inventario, raw_db):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=1)
+    pi = await new_pi(http, inv, t.user_headers, [0])
+    contrato = (await http.post("/api/v1/contratos", json={"piId": pi["id"]}, headers=t.user_headers)).json()
+    url = f"/api/v1/contratos/{contrato['id']}/cancel"
+    responses = await at_once(http, [("POST", url, None, t.user_headers)] * N)
+    assert codes(responses) == {200: 1, 409: N - 1}, [(r.status_code, r.text) for r in responses]
+    stored = await raw_db["contratos"].find_one({"_id": PydanticObjectId(contrato["id"])})
+    assert stored["status"] == "cancelado" and stored["version"] == 1
+
+
 async def test_20_racing_contratos_get_distinct_gapless_numbers(http, make_tenant, make_inventario, raw_db):
     t = await make_tenant()
     inv = make_inventario(t, placas=N)

@@ -94,6 +94,15 @@ class ContratoService:
         entity_created("contrato")
         return contrato
 
+    async def cancel(self, contrato_id: str) -> Contrato:
+        """Compare-and-set under the contrato's lease: of racing cancels exactly one wins."""
+        async with self.repo.locked(contrato_id) as contrato:
+            if contrato.status == "cancelado":
+                raise ConflictException(
+                    f"contrato {contrato.codigo} is already cancelado", extra={"status": "cancelado"}
+                )
+            return await self.repo.write(contrato, {"status": "cancelado", "cancelado_em": utcnow()})
+
     async def snapshot(self, contrato_id: str) -> dict[str, Any]:
         contrato = await self.get(contrato_id)
         empresa = await Empresa.get(self.empresa_id)
