@@ -21,3 +21,5 @@ class TenantDocument(Document):
     empresa_id: PydanticObjectId
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    #: bumped by every write (see `TenantRepository.write`): the condition of each update
+    version: int = 0

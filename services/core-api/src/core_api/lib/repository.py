@@ -1,27 +1,73 @@
-"""The one place where tenant isolation is enforced.
+"""The one place where tenant isolation is enforced, and the one way core-api writes.
 
 Every read, write and delete of a tenant-owned document goes through `TenantRepository`, which
 adds `empresa_id` to every filter. Handlers never build raw queries: an id from another empresa,
 or one that is not a valid ObjectId, is simply "not found" (404).
+
+Writes are compare-and-set on every MongoDB-wire server: `locked(id)` takes the document's lease
+(`shared.atomic`: a unique insert, the one thing FerretDB v1 decides atomically), reads the
+document fresh, and lets the caller check its rule and `write()` — an update conditional on the
+`version` it read, which bumps it. Two writers of one document therefore run one after the other:
+no lost update, one winner per transition. On MongoDB proper the conditional update alone would
+already be atomic; the lease makes FerretDB equal to it (docs/mongodb-vs-ferretdb.md).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 from beanie import PydanticObjectId, SortDirection
 from bson import ObjectId
 from bson.errors import InvalidId
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
+from shared.atomic import Lease, LeaseBusy, LeaseLost, Leases
 
 from core_api.lib.documents import TenantDocument, utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.schemas import MAX_PAGE_SIZE
 
 D = TypeVar("D", bound=TenantDocument)
+
+#: how long a request waits for another writer of the same document before answering 409
+LOCK_WAIT = 10.0
+
+
+def lock_key(collection: str, doc_id: Any) -> str:
+    """The lease key of one document (also used by the booking protocol and the sweeps)."""
+    return f"{collection}:{doc_id}"
+
+
+def leases_of(db: AsyncDatabase[Any]) -> Leases:
+    return Leases(db)
+
+
+def busy(what: str) -> ConflictException:
+    return ConflictException(f"{what} is being changed by another request; retry", extra={"reason": "busy"})
+
+
+@asynccontextmanager
+async def holding(
+    db: AsyncDatabase[Any], key: str, what: str, *, wait: float = LOCK_WAIT, renew: bool = False
+) -> AsyncIterator[Lease]:
+    """Hold the lease on `key` (a document or a rule spanning documents, e.g. an empresa's admins).
+    Busy for longer than `wait` → 409; a lease that ran out before the write → 503."""
+    try:
+        async with leases_of(db).hold(key, wait=wait, renew=renew) as lease:
+            yield lease
+    except LeaseBusy:
+        raise busy(what) from None
+    except LeaseLost:
+        raise ServiceUnavailableException(f"changing {what} took too long and was not saved; retry") from None
+
+
+def version_filter(version: int) -> Any:
+    """Documents written before versions existed have none: they are version 0."""
+    return version if version else {"$in": [0, None]}
 
 
 def parse_object_id(value: str | ObjectId, what: str = "resource") -> PydanticObjectId:
@@ -53,6 +99,8 @@ class TenantRepository(Generic[D]):
         self.empresa_id = PydanticObjectId(empresa_id)
         if label:
             self.label = label
+        #: documents this repository holds the lease of (by `locked()`), for `write()`
+        self._held: dict[ObjectId, Lease] = {}
 
     # -- queries --------------------------------------------------------------------------------
     def scoped(self, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -73,6 +121,11 @@ class TenantRepository(Generic[D]):
 
     async def find_many(self, query: Mapping[str, Any] | None = None) -> list[D]:
         return await self.model.find(self.scoped(query)).to_list()
+
+    async def find_many_sorted(
+        self, query: Mapping[str, Any], *, sort: list[tuple[str, int]], limit: int
+    ) -> list[D]:
+        return await self.model.find(self.scoped(query)).sort(sort).limit(limit).to_list()
 
     async def count(self, query: Mapping[str, Any] | None = None) -> int:
         return await self.model.find(self.scoped(query)).count()
@@ -118,14 +171,46 @@ class TenantRepository(Generic[D]):
             raise self._conflict(exc) from None
         return doc
 
-    async def update(self, doc_id: str | ObjectId, changes: Mapping[str, Any]) -> D:
-        """Set fields on one document of this empresa; `empresa_id` and `_id` cannot be changed."""
+    @property
+    def collection_name(self) -> str:
+        return self.model.get_collection_name()
+
+    @property
+    def db(self) -> AsyncDatabase[Any]:
+        return self.model.get_pymongo_collection().database
+
+    def key(self, oid: ObjectId) -> str:
+        return lock_key(self.collection_name, oid)
+
+    @asynccontextmanager
+    async def locked(self, doc_id: str | ObjectId, *, wait: float = LOCK_WAIT) -> AsyncIterator[D]:
+        """The document, read fresh while this request alone may write it (see the module doc)."""
         oid = parse_object_id(doc_id, self.label)
-        fields = {k: v for k, v in changes.items() if k not in ("empresa_id", "id", "_id")}
+        async with holding(self.db, self.key(oid), f"this {self.label}", wait=wait) as lease:
+            doc = await self.get(oid)
+            self._held[oid] = lease
+            try:
+                yield doc
+            finally:
+                self._held.pop(oid, None)
+
+    async def write(self, doc: D, changes: Mapping[str, Any]) -> D:
+        """Set fields on a document held with `locked()`; conditional on the version read.
+
+        `empresa_id` and `_id` cannot be changed. Returns the document as written."""
+        lease = self._held.get(doc.id)  # type: ignore[arg-type]
+        if lease is None:
+            raise RuntimeError(f"write of {self.label} {doc.id} without holding it (use locked())")
+        fields = {k: v for k, v in changes.items() if k not in ("empresa_id", "id", "_id", "version")}
         fields["updated_at"] = utcnow()
+        fields["version"] = doc.version + 1
+        try:
+            lease.check()
+        except LeaseLost:
+            raise ServiceUnavailableException(f"changing this {self.label} took too long; retry") from None
         try:
             result = await self.model.get_pymongo_collection().update_one(
-                self.scoped({"_id": oid}), {"$set": fields}
+                self.scoped({"_id": doc.id, "version": version_filter(doc.version)}), {"$set": fields}
             )
         except DuplicateKeyError as exc:
             raise self._conflict(exc) from None
@@ -135,14 +220,28 @@ class TenantRepository(Generic[D]):
                 raise self._conflict(exc) from None
             raise
         if result.matched_count == 0:
-            raise NotFoundException(f"{self.label} {doc_id} not found")
-        return await self.get(oid)
+            # only reachable when a holder outlived its lease (MongoDB's conditional update fences it)
+            raise ConflictException(f"the {self.label} changed meanwhile; reload it and retry")
+        return doc.model_copy(update=fields)
+
+    async def write_owned(self, query: Mapping[str, Any], changes: Mapping[str, Any]) -> int:
+        """Set fields on documents that belong to one the caller holds (a PI's aluguéis): nobody
+        writes them except through their owner, so the owner's lease covers them."""
+        fields = dict(changes)
+        fields["updated_at"] = utcnow()
+        result = await self.model.get_pymongo_collection().update_many(
+            self.scoped(query), {"$set": fields, "$inc": {"version": 1}}
+        )
+        return result.modified_count
+
+    async def update(self, doc_id: str | ObjectId, changes: Mapping[str, Any]) -> D:
+        """Set fields on one document of this empresa, compare-and-set (see `locked`/`write`)."""
+        async with self.locked(doc_id) as doc:
+            return await self.write(doc, changes)
 
     async def delete(self, doc_id: str | ObjectId) -> None:
-        oid = parse_object_id(doc_id, self.label)
-        result = await self.model.get_pymongo_collection().delete_one(self.scoped({"_id": oid}))
-        if result.deleted_count == 0:
-            raise NotFoundException(f"{self.label} {doc_id} not found")
+        async with self.locked(doc_id) as doc:
+            await self.model.get_pymongo_collection().delete_one(self.scoped({"_id": doc.id}))
 
     def _conflict(self, exc: OperationFailure) -> ConflictException:
         message = str(exc)

@@ -26,6 +26,7 @@ from core_api.lib.cache import (
     TenantCacheMiddleware,
     response_cache_config,
 )
+from core_api.lib.idempotency import IdempotencyMiddleware, document_idempotency_key
 from core_api.server.auth import jwt_auth
 from core_api.server.cli import CoreApiCLIPlugin
 from core_api.settings import CoreApiSettings
@@ -50,7 +51,7 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
             infra_lifespan(settings, all_documents(), on_ready=all_on_ready(), on_close=all_on_close())
         ],
         auth=jwt_auth(settings),
-        middleware=[TenantCacheMiddleware],
+        middleware=[IdempotencyMiddleware, TenantCacheMiddleware],
         stores={RESPONSE_CACHE_STORE: FailOpenRedisStore(cache.redis, cache.circuit)},
         response_cache_config=response_cache_config(),
         state=State({"cache": cache}),
@@ -58,7 +59,9 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         # prefer_alias: responses and OpenAPI use the camelCase names of the HTTP contract
         plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings), *all_plugins(settings)],
     )
-    return build_app(config)
+    app = build_app(config)
+    document_idempotency_key(app)
+    return app
 
 
 def create_internal_app(settings: CoreApiSettings, state: State) -> Litestar:

@@ -41,7 +41,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from core_api.domain.alugueis.models import Aluguel, PlacaOcupacao
+from core_api.lib import idempotency
 from core_api.lib.documents import utcnow
+from core_api.lib.repository import leases_of, lock_key
 
 log = logging.getLogger(__name__)
 
@@ -189,11 +191,23 @@ class Reservas:
             raise ReservaExpirada(str(reserva_id))
         await self._confirmar(reserva_tipo, reserva_id)
 
+    async def _write_owner(
+        self, reserva_tipo: str, reserva_id: ObjectId, query: dict[str, Any], fields: dict[str, Any]
+    ) -> None:
+        """Write the owner (aluguel or PI) under its lease, as every other writer of it does
+        (`TenantRepository.locked`): on FerretDB an unlocked update would write back a stale copy."""
+        collection = OWNER_COLLECTION[reserva_tipo]
+        async with leases_of(self.db).hold(lock_key(collection, reserva_id)) as lease:
+            lease.check()
+            await self.db[collection].update_one(
+                {"_id": reserva_id, **query},
+                {"$set": {**fields, "updated_at": utcnow()}, "$inc": {"version": 1}},
+            )
+
     async def _confirmar(self, reserva_tipo: str, reserva_id: ObjectId) -> None:
         """Roll a decided (`efetivada`) booking forward; idempotent."""
-        await self.db[OWNER_COLLECTION[reserva_tipo]].update_one(
-            {"_id": reserva_id, "status": "pendente"},
-            {"$set": {"status": COMMIT_STATUS[reserva_tipo], "updated_at": utcnow()}},
+        await self._write_owner(
+            reserva_tipo, reserva_id, {"status": "pendente"}, {"status": COMMIT_STATUS[reserva_tipo]}
         )
         if reserva_tipo == "pi":
             await self.db[ALUGUEIS].update_many(
@@ -235,8 +249,8 @@ class Reservas:
                 {"$set": {"status": "cancelado", "cancelado_em": now, "updated_at": now}},
             )
         await self.slots.delete_many({"reserva_id": reserva_id})
-        await self.db[OWNER_COLLECTION[reserva_tipo]].update_one(
-            {"_id": reserva_id}, {"$set": {"slots_liberados": True}}
+        await self._write_owner(
+            reserva_tipo, reserva_id, {"slots_liberados": False}, {"slots_liberados": True}
         )
 
     # -- queries ----------------------------------------------------------------------------------
@@ -309,12 +323,15 @@ class Reservas:
 
 
 async def varrer_periodicamente(db: AsyncDatabase[Any], idade_maxima: timedelta, intervalo: float) -> None:
-    """The periodic sweep (FerretDB has no TTL indexes); errors are logged, never fatal."""
+    """The periodic sweep (FerretDB has no TTL indexes): bookings, and the old takeover tickets
+    and expired Idempotency-Key answers of the persistence layer; errors are logged, never fatal."""
     reservas = Reservas(db)
     while True:
         await asyncio.sleep(intervalo)
         try:
             await reservas.recuperar(idade_maxima)
+            await leases_of(db).prune()
+            await idempotency.prune(db)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -149,27 +149,22 @@ class AluguelService:
         return await self.get(str(aluguel.id))
 
     async def cancel(self, aluguel_id: str) -> Aluguel:
-        """Cancel an active standalone aluguel and free its days (a PI's aluguéis go with the PI)."""
-        doc = await self.get(aluguel_id)
-        if doc.pi_id is not None:
-            raise ConflictException(
-                f"this aluguel belongs to PI {doc.pi_id}; cancel the PI instead",
-                extra={"piId": str(doc.pi_id)},
-            )
-        now = utcnow()
-        result = await Aluguel.get_pymongo_collection().update_one(
-            self.repo.scoped({"_id": doc.id, "status": "ativo"}),
-            {
-                "$set": {
-                    "status": "cancelado",
-                    "cancelado_em": now,
-                    "updated_at": now,
-                    "slots_liberados": False,
-                }
-            },
-        )
-        if result.matched_count == 0:
-            raise ConflictException(f"aluguel {aluguel_id} is already {doc.status}")
+        """Cancel an active standalone aluguel and free its days (a PI's aluguéis go with the PI).
+
+        Compare-and-set under the aluguel's lease: of concurrent cancels exactly one wins."""
+        await self.get(aluguel_id)  # 404 for pendente (invisible) ones
+        async with self.repo.locked(aluguel_id) as doc:
+            if doc.pi_id is not None:
+                raise ConflictException(
+                    f"this aluguel belongs to PI {doc.pi_id}; cancel the PI instead",
+                    extra={"piId": str(doc.pi_id)},
+                )
+            if doc.status != "ativo":
+                raise ConflictException(
+                    f"aluguel {aluguel_id} is already {doc.status}", extra={"status": doc.status}
+                )
+            now = utcnow()
+            await self.repo.write(doc, {"status": "cancelado", "cancelado_em": now, "slots_liberados": False})
         # a crash right here is finished by the sweep (status cancelado, slots_liberados False)
         assert doc.id is not None  # read from MongoDB
         await self.reservas.liberar_cancelada("aluguel", doc.id)

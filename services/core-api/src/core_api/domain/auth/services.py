@@ -7,6 +7,7 @@ principal's empresa.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ from core_api.domain.empresas.models import Empresa
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password, needs_rehash, verify_password
 from core_api.lib.errors import ConflictException
+from core_api.lib.repository import TenantRepository
 from core_api.settings import CoreApiSettings
 
 log = logging.getLogger(__name__)
@@ -104,9 +106,11 @@ class AuthService:
             raise NotAuthorizedException(WRONG_LOGIN)
         await self.limiter.reset_account(email)
         if needs_rehash(user.password_hash):
-            await User.get_pymongo_collection().update_one(
-                {"_id": user.id}, {"$set": {"password_hash": await hash_password(data.password)}}
-            )
+            new_hash = await hash_password(data.password)
+            with contextlib.suppress(ConflictException):  # the user is being changed: rehash next time
+                await TenantRepository(User, user.empresa_id, "user").update(
+                    user.id, {"password_hash": new_hash}
+                )
         return await self._pair(user)
 
     # -- refresh --------------------------------------------------------------------------------

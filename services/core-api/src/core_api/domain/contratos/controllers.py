@@ -8,6 +8,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.contratos.schemas import ContratoCreate, ContratoRead
 from core_api.domain.contratos.services import ContratoService
@@ -50,3 +51,10 @@ class ContratoController(Controller):
         self, contrato_service: NamedDependency[ContratoService], contrato_id: FromPath[str]
     ) -> ContratoRead:
         return ContratoRead.from_doc(await contrato_service.get(contrato_id))
+
+    @post("/{contrato_id:str}/cancel", status_code=HTTP_200_OK)
+    async def cancel_contrato(
+        self, contrato_service: NamedDependency[ContratoService], contrato_id: FromPath[str]
+    ) -> ContratoRead:
+        """Cancel the contrato (409 if it is cancelled already). Its PI and bookings are unchanged."""
+        return ContratoRead.from_doc(await contrato_service.cancel(contrato_id))

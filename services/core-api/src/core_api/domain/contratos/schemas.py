@@ -27,6 +27,8 @@ class ContratoRead(CamelModel):
     fim: datetime
     valor_total_centavos: int
     produto: str
+    status: str = Field(description="`ativo` or `cancelado`")
+    cancelado_em: datetime | None = None
     created_at: datetime
     documentos: list[DocumentoRead] = Field(default_factory=list)
 
@@ -42,6 +44,8 @@ class ContratoRead(CamelModel):
             fim=doc.fim,
             valor_total_centavos=doc.valor_total_centavos,
             produto=doc.produto,
+            status=doc.status,
+            cancelado_em=doc.cancelado_em,
             created_at=doc.created_at,
             documentos=[DocumentoRead.from_doc(d) for d in doc.documentos],
         )

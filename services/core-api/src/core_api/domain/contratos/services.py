@@ -1,4 +1,4 @@
-"""Contratos: made from a PI, numbered per empresa by an atomic counter document."""
+"""Contratos: made from a PI, numbered per empresa (gapless, under the numbering lease)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, ServiceUnavailableException
-from pymongo import ReturnDocument
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from litestar.exceptions import NotFoundException
 from shared.auth import Principal
 from shared.metrics import entity_created
 
@@ -22,32 +19,11 @@ from core_api.domain.pis.services import PIService, build_pi_snapshot, status_pu
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, parse_object_id
+from core_api.lib.repository import TenantRepository, holding, parse_object_id
 
 CONTRATO_SORT = {"numero": "numero", "createdAt": "created_at", "inicio": "inicio"}
-#: collection of sequence counters, one document per (sequence, empresa)
-COUNTERS = "contadores"
-
-
-async def proximo_numero(db: AsyncDatabase[Any], empresa_id: PydanticObjectId) -> int:
-    """The next contrato number of an empresa: one `$inc` on a counter document.
-
-    Atomic on MongoDB; on FerretDB v1 two concurrent calls may return the same number (the caller
-    retries on the unique index). Two first-ever upserts may race; the loser retries.
-    """
-    for _ in range(3):
-        try:
-            doc = await db[COUNTERS].find_one_and_update(
-                {"_id": f"contratos:{empresa_id}"},
-                {"$inc": {"seq": 1}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-            assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
-            return int(doc["seq"])
-        except DuplicateKeyError:
-            continue
-    raise ConflictException("could not allocate a contrato number; retry")
+#: lease key of an empresa's contrato numbering
+SEQUENCIA = "contratos-numero:{empresa_id}"
 
 
 class ContratoService:
@@ -77,44 +53,55 @@ class ContratoService:
         )
 
     async def create(self, data: ContratoCreate) -> Contrato:
-        pi = await self.pis.get(data.pi_id)
-        if status_publico(pi) == "cancelada":
-            raise ConflictException(f"PI {data.pi_id} is cancelada; a contrato needs a live PI")
-        existing = await self.repo.find_one({"pi_id": pi.id})
-        if existing is not None:
-            raise ConflictException(
-                f"PI {data.pi_id} already has contrato {existing.codigo}",
-                extra={"contratoId": str(existing.id)},
-            )
-        # FerretDB v1's `$inc` is read-then-write: concurrent requests may draw the same number.
-        # The unique (empresa_id, numero) index refuses the second insert; draw again.
-        for _ in range(10):
-            numero = await proximo_numero(self.db, self.empresa_id)
-            now = utcnow()
-            contrato = Contrato(
-                empresa_id=self.empresa_id,
-                pi_id=pi.id,
-                cliente_id=pi.cliente_id,
-                numero=numero,
-                codigo=f"CT-{now.astimezone(TZ).year}-{numero:06d}",
-                inicio=pi.inicio,
-                fim=pi.fim,
-                valor_total_centavos=pi.valor_total_centavos,
-                produto=pi.produto,
-                created_at=now,
-                updated_at=now,
-            )
-            try:
-                await contrato.insert()
-                entity_created("contrato")
-                return contrato
-            except DuplicateKeyError:
-                # Either the PI already has its contrato (a concurrent request won: the unique index
-                # decided) or the number was taken. FerretDB does not always name the index in the
-                # error, so ask the database which one it was.
-                if await self.repo.find_one({"pi_id": pi.id}) is not None:
-                    raise ConflictException(f"PI {data.pi_id} already has a contrato") from None
-        raise ServiceUnavailableException("could not allocate a contrato number; retry")
+        """The PI's contrato, made while holding the PI's lease (so its value cannot change
+        meanwhile: `PIService.update` holds the same lease) and the empresa's numbering lease
+        (so numbers are distinct and gapless: the next one is the highest stored plus one)."""
+        await self.pis.get(data.pi_id)  # 404 for pendente (invisible) ones
+        async with self.pis.repo.locked(data.pi_id) as pi:
+            if status_publico(pi) == "cancelada":
+                raise ConflictException(f"PI {data.pi_id} is cancelada; a contrato needs a live PI")
+            existing = await self.repo.find_one({"pi_id": pi.id})
+            if existing is not None:
+                raise ConflictException(
+                    f"PI {data.pi_id} already has contrato {existing.codigo}",
+                    extra={"contratoId": str(existing.id)},
+                )
+            key = SEQUENCIA.format(empresa_id=self.empresa_id)
+            async with holding(self.db, key, "the contrato numbering") as lease:
+                ultimo = await self.repo.find_many_sorted({}, sort=[("numero", -1)], limit=1)
+                numero = (ultimo[0].numero if ultimo else 0) + 1
+                now = utcnow()
+                contrato = Contrato(
+                    empresa_id=self.empresa_id,
+                    pi_id=pi.id,
+                    cliente_id=pi.cliente_id,
+                    numero=numero,
+                    codigo=f"CT-{now.astimezone(TZ).year}-{numero:06d}",
+                    inicio=pi.inicio,
+                    fim=pi.fim,
+                    valor_total_centavos=pi.valor_total_centavos,
+                    produto=pi.produto,
+                    created_at=now,
+                    updated_at=now,
+                )
+                lease.check()
+                try:
+                    await self.repo.create(contrato)
+                except ConflictException:
+                    # the unique indexes (one contrato per PI, one numero per empresa) are the
+                    # backstop should a lease ever be outlived
+                    raise ConflictException("the contrato collided with a concurrent one; retry") from None
+        entity_created("contrato")
+        return contrato
+
+    async def cancel(self, contrato_id: str) -> Contrato:
+        """Compare-and-set under the contrato's lease: of racing cancels exactly one wins."""
+        async with self.repo.locked(contrato_id) as contrato:
+            if contrato.status == "cancelado":
+                raise ConflictException(
+                    f"contrato {contrato.codigo} is already cancelado", extra={"status": "cancelado"}
+                )
+            return await self.repo.write(contrato, {"status": "cancelado", "cancelado_em": utcnow()})
 
     async def snapshot(self, contrato_id: str) -> dict[str, Any]:
         contrato = await self.get(contrato_id)

@@ -14,6 +14,9 @@ class Empresa(Document):
     nome: str
     cnpj: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    #: bumped by every write (see `TenantRepository.write`)
+    version: int = 0
 
     class Settings:
         name = "empresas"

@@ -1,9 +1,10 @@
 """core-api's side of the PDF events, one instance per process (`PdfEvents`, started by `PdfEventsPlugin`).
 
 - Outbox relay: `pdf_requests` records whose `pdf.requested` event Redis has not accepted yet are
-  published again every `RELAY_INTERVAL` seconds, then marked (`published_at`). Several processes
-  may relay the same record at once (FerretDB v1 has no atomic claim): the event id is fixed per
-  job, so the consumers' de-duplication and pdf-service's job id make a duplicate harmless.
+  published again every `RELAY_INTERVAL` seconds, then marked (`published_at`). Each record is
+  published while holding its lease (`TenantRepository.locked`), so of the request and the relays
+  of every process one publishes it; should a lease ever be outlived, the event id is fixed per
+  job, so the consumers' de-duplication and pdf-service's job id still make a duplicate harmless.
 - Subscriptions (consumer group `core-api`; each uvicorn worker is one consumer of it):
   `pdf.generated` records the document on the job record and on its PI/contrato; `pdf.failed`
   marks the job failed. Both are idempotent, then notify the empresa's SSE clients through
@@ -24,6 +25,7 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.config.app import AppConfig
+from litestar.exceptions import NotFoundException
 from litestar.plugins import InitPlugin
 from redis.asyncio import Redis
 from shared.events import (
@@ -41,8 +43,10 @@ from shared.events import (
 from core_api.domain.contratos.models import Contrato
 from core_api.domain.pdf_jobs.models import PdfRequest
 from core_api.domain.pdf_jobs.schemas import PdfNotification
-from core_api.domain.pis.models import PI
+from core_api.domain.pis.models import PI, DocumentoGerado
 from core_api.lib.documents import utcnow
+from core_api.lib.errors import ConflictException
+from core_api.lib.repository import TenantRepository
 from core_api.settings import CoreApiSettings
 
 log = logging.getLogger("core_api.pdf_jobs")
@@ -155,63 +159,70 @@ class PdfEvents:
     async def publish_now(self, record: PdfRequest, event: EventEnvelope[Any]) -> bool:
         """Publish a freshly recorded job's event; on failure it stays in the outbox for the relay."""
         try:
-            await self._publish(event)
+            published = await self._publish_record(record.empresa_id, record.id, wait=PUBLISH_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the relay takes over
             log.warning(
                 "pdf.requested not accepted by the broker; kept in the outbox: %s",
                 exc,
                 extra={"job_id": record.job_id},
             )
-            await self._note_failure(record.id, exc)
             return False
-        await PdfRequest.get_pymongo_collection().update_one(
-            {"_id": record.id, "published_at": None},
-            {"$set": {"published_at": utcnow()}, "$inc": {"publish_attempts": 1}},
-        )
-        record.published_at = utcnow()
+        if published:
+            record.published_at = utcnow()
         return True
 
-    async def _note_failure(self, record_id: Any, exc: BaseException) -> None:
-        with contextlib.suppress(Exception):
-            await PdfRequest.get_pymongo_collection().update_one(
-                {"_id": record_id},
-                {
-                    "$set": {"last_publish_error": f"{type(exc).__name__}: {exc}"[:500]},
-                    "$inc": {"publish_attempts": 1},
-                },
+    async def _publish_record(self, empresa_id: Any, record_id: Any, *, wait: float) -> bool:
+        """Publish one outbox record while holding its lease, so the request and the relays of
+        every process never publish it twice; False when somebody already had."""
+        repo = TenantRepository(PdfRequest, empresa_id, "PDF job")
+        async with repo.locked(record_id, wait=wait) as record:
+            if record.published_at is not None:
+                return False
+            try:
+                await self._publish(parse_event(record.event))
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    await repo.write(
+                        record,
+                        {
+                            "last_publish_error": f"{type(exc).__name__}: {exc}"[:500],
+                            "publish_attempts": record.publish_attempts + 1,
+                        },
+                    )
+                raise
+            await repo.write(
+                record, {"published_at": utcnow(), "publish_attempts": record.publish_attempts + 1}
             )
+            return True
 
     async def relay_once(self, limit: int = 100) -> int:
         """Publish the outbox's oldest unpublished events (older than the grace period); how many went out."""
         if not self.ready.is_set():
             return 0
-        collection = PdfRequest.get_pymongo_collection()
-        cursor = (
-            collection.find({"published_at": None, "created_at": {"$lte": utcnow() - RELAY_GRACE}})
-            .sort("created_at", 1)
+        waiting = (
+            await PdfRequest.find({"published_at": None, "created_at": {"$lte": utcnow() - RELAY_GRACE}})
+            .sort("created_at")
             .limit(limit)
+            .to_list()
         )
         sent = 0
-        async for raw in cursor:
-            event = parse_event(raw["event"])
+        for record in waiting:
             try:
-                await self._publish(event)
+                published = await self._publish_record(record.empresa_id, record.id, wait=0)
+            except ConflictException:
+                continue  # another process is publishing it right now
             except Exception as exc:  # noqa: BLE001 - broker still down: try again next pass
-                await self._note_failure(raw["_id"], exc)
-                log.warning("outbox relay: broker unavailable (%s); %s waits", exc, raw["job_id"])
+                log.warning("outbox relay: broker unavailable (%s); %s waits", exc, record.job_id)
                 break
-            await collection.update_one(
-                {"_id": raw["_id"], "published_at": None},
-                {"$set": {"published_at": utcnow()}, "$inc": {"publish_attempts": 1}},
-            )
-            log.info("outbox relay published pdf.requested", extra={"job_id": raw["job_id"]})
-            sent += 1
+            if published:
+                log.info("outbox relay published pdf.requested", extra={"job_id": record.job_id})
+                sent += 1
         return sent
 
     # --- consuming ------------------------------------------------------------------------------
-    async def _record_of(self, event: EventEnvelope[Any]) -> dict[str, Any] | None:
-        record = await PdfRequest.get_pymongo_collection().find_one({"job_id": event.data.job_id})
-        if record is None or str(record["empresa_id"]) != event.empresa_id:
+    async def _record_of(self, event: EventEnvelope[Any]) -> PdfRequest | None:
+        record = await PdfRequest.find_one({"job_id": event.data.job_id})
+        if record is None or str(record.empresa_id) != event.empresa_id:
             # not a job this core-api requested (another deployment sharing the broker, a test)
             log.warning("%s for a job unknown here; ignored", event.type, extra={"job_id": event.data.job_id})
             return None
@@ -220,15 +231,15 @@ class PdfEvents:
     async def on_generated(self, event: EventEnvelope[PdfGeneratedV1]) -> None:
         """Record the document on the job and on its PI/contrato (idempotent), then notify."""
         d = event.data
-        record = await self._record_of(event)
-        if record is None:
+        found = await self._record_of(event)
+        if found is None:
             return
-        collection = PdfRequest.get_pymongo_collection()
-        if record["status"] != "done":
-            await collection.update_one(
-                {"_id": record["_id"], "status": {"$ne": "done"}},
-                {
-                    "$set": {
+        records = TenantRepository(PdfRequest, found.empresa_id, "PDF job")
+        async with records.locked(found.id) as record:
+            if record.status != "done":
+                record = await records.write(
+                    record,
+                    {
                         "status": "done",
                         "document_id": d.document_id,
                         "filename": d.filename,
@@ -237,39 +248,37 @@ class PdfEvents:
                         "pages": d.pages,
                         "generated_at": event.time,
                         "error": None,
-                        "updated_at": utcnow(),
-                    }
-                },
-            )
-            record = await collection.find_one({"_id": record["_id"]}) or record
-        # the entry is built from the stored record, so a redelivery adds the very same subdocument
-        # and $addToSet leaves the list unchanged
-        entry = {
-            "job_id": record["job_id"],
-            "document_id": record["document_id"],
-            "filename": record["filename"],
-            "sha256": record["sha256"],
-            "size_bytes": record["size_bytes"],
-            "pages": record["pages"],
-            "gerado_em": record["generated_at"],
-        }
-        source = PI if record["kind"] == "pi" else Contrato
-        await source.get_pymongo_collection().update_one(
-            {"_id": record["source_id"], "empresa_id": record["empresa_id"]},
-            {"$addToSet": {"documentos": entry}},
+                    },
+                )
+        # the entry is built from the stored record, so a redelivery finds the very same one
+        entry = DocumentoGerado(
+            job_id=record.job_id,
+            document_id=record.document_id or d.document_id,
+            filename=record.filename or d.filename,
+            sha256=record.sha256 or d.sha256,
+            size_bytes=record.size_bytes or d.size_bytes,
+            pages=record.pages or d.pages,
+            gerado_em=record.generated_at or event.time,
         )
+        source: type[PI] | type[Contrato] = PI if record.kind == "pi" else Contrato
+        owners = TenantRepository(source, record.empresa_id, record.kind)
+        with contextlib.suppress(NotFoundException):  # the PI/contrato is gone: nothing to record on
+            async with owners.locked(record.source_id) as owner:
+                if all(doc.job_id != entry.job_id for doc in owner.documentos):
+                    documentos = [doc.model_dump() for doc in owner.documentos] + [entry.model_dump()]
+                    await owners.write(owner, {"documentos": documentos})
         await self._notify(event, document_id=d.document_id, filename=d.filename)
 
     async def on_failed(self, event: EventEnvelope[PdfFailedV1]) -> None:
         """Mark the job failed with pdf-service's error (a done job stays done), then notify."""
         d = event.data
-        record = await self._record_of(event)
-        if record is None:
+        found = await self._record_of(event)
+        if found is None:
             return
-        await PdfRequest.get_pymongo_collection().update_one(
-            {"_id": record["_id"], "status": "pending"},
-            {"$set": {"status": "failed", "error": d.error, "failed_at": event.time, "updated_at": utcnow()}},
-        )
+        records = TenantRepository(PdfRequest, found.empresa_id, "PDF job")
+        async with records.locked(found.id) as record:
+            if record.status == "pending":
+                await records.write(record, {"status": "failed", "error": d.error, "failed_at": event.time})
         await self._notify(event, error=d.error)
 
     async def _notify(self, event: EventEnvelope[Any], **fields: Any) -> None:

@@ -183,57 +183,71 @@ class PIService:
         return await self.get(str(pi_id))
 
     async def update(self, pi_id: str, data: PIUpdate) -> PI:
-        pi = await self.get(pi_id)
-        atual = status_publico(pi)
-        now = utcnow()
-        changes: dict[str, Any] = {}
-        alvo = data.status if "status" in data.model_fields_set else None
-        if alvo is not None and alvo != atual:
-            if alvo not in TRANSICOES[atual]:
-                raise ConflictException(
-                    f"a PI that is {atual} cannot become {alvo}; "
-                    "allowed: em_andamento or vencida → concluida or cancelada",
-                    extra={"status": atual},
+        """Edit or move the status, compare-and-set under the PI's lease: of racing transitions
+        exactly one wins, and a contrato made meanwhile is seen before the value changes."""
+        await self.get(pi_id)  # 404 for pendente (invisible) ones
+        async with self.repo.locked(pi_id) as pi:
+            atual = status_publico(pi)
+            now = utcnow()
+            changes: dict[str, Any] = {}
+            alvo = data.status if "status" in data.model_fields_set else None
+            if alvo is not None and alvo == atual:
+                if data.model_fields_set == {"status"}:
+                    # a transition, not a no-op: of racing requests for it only the first gets 200
+                    raise ConflictException(f"PI {pi_id} is already {atual}", extra={"status": atual})
+                alvo = None  # the current status sent along with other fields
+            if alvo is not None:
+                if alvo not in TRANSICOES[atual]:
+                    raise ConflictException(
+                        f"a PI that is {atual} cannot become {alvo}; "
+                        "allowed: em_andamento or vencida → concluida or cancelada",
+                        extra={"status": atual},
+                    )
+                changes["status"] = alvo
+                changes[f"{alvo}_em"] = now
+                if alvo == "cancelada":
+                    changes["slots_liberados"] = False
+            campos = {
+                f: getattr(data, f)
+                for f in ("produto", "descricao", "valor_total_centavos")
+                if f in data.model_fields_set
+            }
+            if campos and pi.status == "cancelada":
+                raise ConflictException("a cancelled PI cannot be changed", extra={"status": "cancelada"})
+            novo_valor = campos.get("valor_total_centavos", pi.valor_total_centavos)
+            if novo_valor != pi.valor_total_centavos:
+                # a contrato copies the PI's value: the two must not disagree (contrato creation
+                # holds this same lease, so one made meanwhile is seen here)
+                from core_api.domain.contratos.models import Contrato  # the contratos area imports this one
+
+                contrato = await TenantRepository(Contrato, self.empresa_id, "contrato").find_one(
+                    {"pi_id": pi.id}
                 )
-            changes["status"] = alvo
-            changes[f"{alvo}_em"] = now
-            if alvo == "cancelada":
-                changes["slots_liberados"] = False
-        campos: dict[str, Any] = {
-            f: getattr(data, f)
-            for f in ("produto", "descricao", "valor_total_centavos")
-            if f in data.model_fields_set
-        }
-        if campos and pi.status == "cancelada":
-            raise ConflictException("a cancelled PI cannot be changed")
-        changes.update(campos)
-        if not changes:
-            return pi
-        changes["updated_at"] = now
-        # conditional on the status we read: two concurrent transitions cannot both apply
-        result = await PI.get_pymongo_collection().update_one(
-            self.repo.scoped({"_id": pi.id, "status": pi.status}), {"$set": changes}
-        )
-        if result.matched_count == 0:
-            raise ConflictException("the PI changed meanwhile; reload it and retry")
+                if contrato is not None:
+                    raise ConflictException(
+                        f"PI {pi_id} has contrato {contrato.codigo}; its value, placas and period are fixed",
+                        extra={"contratoId": str(contrato.id)},
+                    )
+            changes.update(campos)
+            if not changes:
+                return pi
+            valor_antes = pi.valor_total_centavos
+            pi = await self.repo.write(pi, changes)
+            if pi.valor_total_centavos != valor_antes:
+                for aluguel_id, valor in zip(
+                    pi.aluguel_ids, dividir(pi.valor_total_centavos, len(pi.aluguel_ids)), strict=True
+                ):
+                    await self.alugueis.write_owned({"_id": aluguel_id}, {"valor_centavos": valor})
         if changes.get("status") == "cancelada":
             # a crash right here is finished by the sweep (status cancelada, slots_liberados False)
             assert pi.id is not None  # read from MongoDB
             await self.reservas.liberar_cancelada("pi", pi.id)
-        if "valor_total_centavos" in campos and campos["valor_total_centavos"] != pi.valor_total_centavos:
-            for aluguel_id, valor in zip(
-                pi.aluguel_ids, dividir(campos["valor_total_centavos"], len(pi.aluguel_ids)), strict=True
-            ):
-                await Aluguel.get_pymongo_collection().update_one(
-                    self.alugueis.scoped({"_id": aluguel_id}),
-                    {"$set": {"valor_centavos": valor, "updated_at": now}},
-                )
         return await self.get(pi_id)
 
     async def cancel(self, pi_id: str) -> PI:
         pi = await self.get(pi_id)
         if pi.status == "cancelada":
-            raise ConflictException(f"PI {pi_id} is already cancelada")
+            raise ConflictException(f"PI {pi_id} is already cancelada", extra={"status": "cancelada"})
         return await self.update(pi_id, PIUpdate(status="cancelada"))
 
     async def snapshot(self, pi_id: str) -> dict[str, Any]:

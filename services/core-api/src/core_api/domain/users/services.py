@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from litestar.exceptions import ServiceUnavailableException
@@ -13,7 +14,7 @@ from core_api.domain.users.passwords import hash_password
 from core_api.domain.users.schemas import UserCreate, UserUpdate
 from core_api.lib.crud import TenantCrudService
 from core_api.lib.errors import ConflictException
-from core_api.lib.repository import TenantRepository
+from core_api.lib.repository import TenantRepository, holding
 
 log = logging.getLogger(__name__)
 SORT_FIELDS = {"nome": "nome", "email": "email", "createdAt": "created_at"}
@@ -43,46 +44,44 @@ class UserService(TenantCrudService[User]):
         return await self.repo.create(user)
 
     async def update(self, user_id: str, data: UserUpdate) -> User:
-        before = await self.repo.get(user_id)
         changes: dict[str, Any] = data.changes()
         if "password" in changes:
             changes["password_hash"] = await hash_password(changes.pop("password"))
-        if "email" in changes and changes["email"] != before.email:
-            await self._refuse_taken_email(changes["email"])
-        loses_admin = (
-            before.role == "admin"
-            and before.active
-            and (changes.get("role", "admin") != "admin" or changes.get("active", True) is False)
-        )
-        if loses_admin:
-            await self._refuse_last_admin(before)
-        revokes = (
-            "password_hash" in changes
-            or changes.get("role", before.role) != before.role
-            or (before.active and changes.get("active", True) is False)
-        )
-        if revokes:
-            await self._revoke(str(before.id))
-        after = await self.repo.update(before.id, changes)  # type: ignore[arg-type]
-        if loses_admin and await self._active_admins() == 0:
-            # two admins demoting each other at once: undo ours (no transactions on FerretDB)
-            await self.repo.update(before.id, {"role": before.role, "active": before.active})  # type: ignore[arg-type]
-            raise self._last_admin_error()
+        # every change of a user holds the empresa's users lease: "the last active admin stays"
+        # spans documents, so two admins demoting each other must run one after the other
+        async with self._admins_rule(), self.repo.locked(user_id) as before:
+            if "email" in changes and changes["email"] != before.email:
+                await self._refuse_taken_email(changes["email"])
+            loses_admin = (
+                before.role == "admin"
+                and before.active
+                and (changes.get("role", "admin") != "admin" or changes.get("active", True) is False)
+            )
+            if loses_admin:
+                await self._refuse_last_admin(before)
+            revokes = (
+                "password_hash" in changes
+                or changes.get("role", before.role) != before.role
+                or (before.active and changes.get("active", True) is False)
+            )
+            if revokes:
+                await self._revoke(str(before.id))
+            after = await self.repo.write(before, changes)
         if revokes:
             await self._revoke(str(before.id), after_write=True)
         return after
 
     async def delete(self, user_id: str) -> None:
-        user = await self.repo.get(user_id)
-        is_admin = user.role == "admin" and user.active
-        if is_admin:
-            await self._refuse_last_admin(user)
-        await self._revoke(str(user.id))
-        await self.repo.delete(user.id)  # type: ignore[arg-type]
-        if is_admin and await self._active_admins() == 0:
-            await user.insert()  # compensate a concurrent removal of the other admin
-            raise self._last_admin_error()
+        async with self._admins_rule():
+            user = await self.repo.get(user_id)
+            if user.role == "admin" and user.active:
+                await self._refuse_last_admin(user)
+            await self._revoke(str(user.id))
+            await self.repo.delete(user.id)  # type: ignore[arg-type]
         await self._revoke(str(user.id), after_write=True)
+
+    def _admins_rule(self) -> AbstractAsyncContextManager[Any]:
+        return holding(self.repo.db, f"users-admins:{self.repo.empresa_id}", "the empresa's users")
 
     # -- rules ----------------------------------------------------------------------------------
     async def _revoke(self, user_id: str, after_write: bool = False) -> None:
@@ -101,9 +100,6 @@ class UserService(TenantCrudService[User]):
                 "user %s changed, but the second revocation failed; tokens issued meanwhile stay valid",
                 user_id,
             )
-
-    async def _active_admins(self) -> int:
-        return await self.repo.count({"role": "admin", "active": True})
 
     async def _refuse_last_admin(self, user: User) -> None:
         others = await self.repo.count({"role": "admin", "active": True, "_id": {"$ne": user.id}})

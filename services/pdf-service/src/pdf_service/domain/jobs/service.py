@@ -5,10 +5,12 @@ Delivery is at least once, so every step is safe to repeat:
 1. `record` inserts the job as pending if it is new (`$setOnInsert`; `_id` is the job id).
 2. A finished job is not rendered again: its outcome event is published again (same event id,
    so subscribers de-duplicate it) and the message acknowledged.
-3. To render, a worker takes the job's lease: an insert into `pdf_job_leases` keyed by the job id
-   (inserts against a unique key are atomic on FerretDB too; its conditional updates are not). Another delivery of the same job meanwhile sees the lease and leaves the job to its
-   holder; if the holder dies, its message stays pending and is claimed after the idle timeout,
-   by which time the lease (shorter) has expired.
+3. To render, a worker takes the job's lease (`shared.atomic.Leases`, the platform's one-winner
+   primitive: a unique insert per lease generation, atomic on FerretDB too, whose conditional
+   updates are not). Another delivery of the same job meanwhile sees the lease and leaves the job
+   to its holder; if the holder dies, its message stays pending and is claimed after the idle
+   timeout, by which time the lease (shorter) has expired and is taken over by exactly one worker.
+   Every write of the job document after its creation happens under this lease.
 4. The document id is derived from the job id and written once (`_id` unique in GridFS); if it is
    already stored (the worker died before step 5), rendering is skipped.
 5. The job is marked done and `pdf.generated` published.
@@ -17,12 +19,10 @@ Delivery is at least once, so every step is safe to repeat:
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from shared.atomic import Leases
 from shared.documents.isolated import IsolatedRenderer, RenderError
 from shared.documents.render import document_filename
 from shared.events import (
@@ -61,11 +61,10 @@ class PdfJobProcessor:
         lease_seconds: float,
     ) -> None:
         self._jobs = db[PdfJob.Settings.name]
-        self._leases = db["pdf_job_leases"]
+        self._leases = Leases(db, ttl=lease_seconds)
         self._store = store
         self._bus = bus
         self._renderer = renderer
-        self._lease = timedelta(seconds=lease_seconds)
 
     def register(self, bus: EventBus, concurrency: int = 1) -> None:
         policy = getattr(bus, "policy", DeliveryPolicy())
@@ -122,38 +121,25 @@ class PdfJobProcessor:
         if await self._republish_outcome(job, event):
             return
         me = f"{getattr(self._bus, 'consumer_name', 'worker')}:{event.event_id}"
-        if not await self._acquire_lease(d.job_id, me):
+        lease = await self._leases.try_acquire(f"{PdfJob.Settings.name}:{d.job_id}")
+        if lease is None:
             current = await self._jobs.find_one({"_id": d.job_id}) or {}
             if not await self._republish_outcome(current, event):
                 log.info("job %s is being rendered by another worker; leaving it to them", d.job_id)
             return
         try:
-            job = await self._jobs.find_one_and_update(
-                {"_id": d.job_id},
-                {"$set": {"worker": me, "updated_at": utcnow()}, "$inc": {"attempts": 1}},
-                return_document=ReturnDocument.AFTER,
-            )
+            # read and written by the lease holder alone: a plain read-modify-write is safe
+            job = await self._jobs.find_one({"_id": d.job_id})
             assert job is not None
+            job = {**job, "worker": me, "attempts": job.get("attempts", 0) + 1, "updated_at": utcnow()}
+            await self._jobs.update_one(
+                {"_id": d.job_id},
+                {"$set": {"worker": me, "attempts": job["attempts"], "updated_at": job["updated_at"]}},
+            )
             if not await self._republish_outcome(job, event):
                 await self._render_and_store(event, job)
         finally:
-            await self._leases.delete_one({"_id": d.job_id, "worker": me})
-
-    async def _acquire_lease(self, job_id: str, me: str) -> bool:
-        """Own the job for a while. The lease is an insert against `_id` (atomic on FerretDB too,
-        whose conditional updates are read-then-write); an expired lease is removed and retried once."""
-        for _ in range(2):
-            now = utcnow()
-            try:
-                await self._leases.insert_one({"_id": job_id, "worker": me, "expires_at": now + self._lease})
-                return True
-            except DuplicateKeyError:
-                current = await self._leases.find_one({"_id": job_id})
-                if current is not None and current["expires_at"] > now:
-                    return False
-                if current is not None:
-                    await self._leases.delete_one({"_id": job_id, "expires_at": current["expires_at"]})
-        return False
+            await self._leases.release(lease)
 
     async def _render_and_store(self, event: EventEnvelope[PdfRequestedV1], job: dict[str, Any]) -> None:
         d = event.data
