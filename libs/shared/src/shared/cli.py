@@ -1,12 +1,22 @@
-"""Entry point shared by the services: `serve` runs uvicorn (N worker processes), anything else is
-Litestar's CLI bound to the service's app factory (plus the commands its CLI plugin adds)."""
+"""The services' command line: Litestar's CLI (click) plus each service's own commands.
+
+`serve` runs uvicorn (N worker processes); pdf-service adds `worker` and `asyncapi`; core-api's
+operator commands (`demo-data`, `create-empresa`, `create-indexes`) come from its Litestar CLI
+plugin. The service's own commands need no app: running them, or asking for their `--help`, never
+builds the app (building it imports prometheus-client, which `serve` must set up first), and
+`--help` of any command starts nothing and writes nothing (click answers it before the command runs).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+from litestar.cli._utils import LitestarExtensionGroup
 
 from shared.settings import BaseServiceSettings
 
@@ -23,17 +33,19 @@ def graceful_shutdown_seconds() -> int:
 def serve(app_path: str, settings: BaseServiceSettings) -> None:
     """Run the app factory under uvicorn with `settings.workers` processes (0 = one per core).
 
+    Order matters: bind the port first (a second instance on a busy port exits here, having
+    touched nothing), then take the Prometheus multiprocess directory (an exclusive lock held for
+    the life of this process; only its holder wipes the previous run's files), then start workers.
+
     With several workers, a supervisor restarts a worker that dies and, on SIGTERM/SIGINT, stops
     accepting, lets each worker finish its in-flight requests (up to graceful_shutdown_seconds()) and
     run the lifespan shutdown (event consumers, MongoDB, Redis), then exits.
     """
-    # before anything imports prometheus_client: workers inherit the variable (see metrics_process)
-    from shared.metrics_process import MetricsAwareMultiprocess, prepare_multiprocess_dir
-
-    prepare_multiprocess_dir(settings.service_name, settings.port)
-
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
+
+    # before anything imports prometheus-client: workers inherit the variable (see metrics_process)
+    from shared.metrics_process import MetricsAwareMultiprocess, MultiprocessDirBusy, claim_multiprocess_dir
 
     workers = settings.workers or os.cpu_count() or 1  # type: ignore[attr-defined]
     config = uvicorn.Config(
@@ -48,26 +60,108 @@ def serve(app_path: str, settings: BaseServiceSettings) -> None:
         log_config=None,
         server_header=False,
     )
-    if workers > 1:
-        sock = config.bind_socket()
+    sock = config.bind_socket()  # logs the error and exits 1 when the port is taken
+    try:
         try:
+            claim_multiprocess_dir(settings.service_name, sock.getsockname()[1])
+        except MultiprocessDirBusy as exc:
+            print(f"{settings.service_name} serve: {exc}", file=sys.stderr)
+            sys.exit(STARTUP_FAILURE)
+        if workers > 1:
             MetricsAwareMultiprocess(config, sockets=[sock]).run()
-        finally:
-            sock.close()
-        return
-    config.load_app()
-    server = uvicorn.Server(config)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
-    if not server.started:
-        sys.exit(STARTUP_FAILURE)
+            return
+        config.load_app()
+        server = uvicorn.Server(config)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+        if not server.started:
+            sys.exit(STARTUP_FAILURE)
+    finally:
+        sock.close()
 
 
-def run_service_cli(app_path: str, settings_factory: Callable[[], BaseServiceSettings]) -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(app_path, settings_factory())
-        return
-    os.environ.setdefault("LITESTAR_APP", app_path)
+def serve_command(app_path: str, settings_factory: Callable[[], BaseServiceSettings]) -> click.Command:
+    defaults = settings_factory.model_fields  # type: ignore[attr-defined]
+
+    def env_of(field: str) -> str:
+        alias = defaults[field].validation_alias
+        choices = getattr(alias, "choices", None)
+        return str(choices[0] if choices else alias or field.upper())
+
+    @click.command(
+        name="serve",
+        help="Run the API under uvicorn: N worker processes, restarted when one dies; SIGTERM drains "
+        "in-flight requests. Options override the environment.",
+    )
+    @click.option("--host", default=None, help=f"address to listen on [env {env_of('host')}]")
+    @click.option("--port", type=click.IntRange(0, 65535), default=None, help=f"port [env {env_of('port')}]")
+    @click.option(
+        "--workers",
+        type=click.IntRange(0, 256),
+        default=None,
+        help=f"worker processes, 0 = one per core [env {env_of('workers')}]",
+    )
+    def serve_cmd(host: str | None, port: int | None, workers: int | None) -> None:
+        settings = settings_factory()
+        updates = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
+        serve(app_path, settings.model_copy(update=updates))
+
+    return serve_cmd
+
+
+class ServiceCLI(LitestarExtensionGroup):
+    """Litestar's root group, except that the service's own commands (`own`) run without the app.
+
+    Litestar builds the app before any command (to find its plugins' commands); for `serve` and
+    `worker` that would import prometheus-client before the multiprocess directory is set up.
+    """
+
+    own: frozenset[str] = frozenset()
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        ctx = click.Group.make_context(self, info_name, args, parent, **extra)
+        rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        if not (rest and rest[0] in self.own):
+            self._prepare(ctx)
+        return ctx
+
+
+def service_cli(
+    name: str,
+    app_path: str,
+    settings_factory: Callable[[], BaseServiceSettings],
+    commands: Sequence[click.Command] = (),
+    help_text: str = "",
+) -> click.Group:
+    """The service's root command: its own commands (serve first) and every Litestar command."""
     from litestar.cli.main import litestar_group
 
-    litestar_group()
+    own = [serve_command(app_path, settings_factory), *commands]
+    group = ServiceCLI(
+        name=name,
+        params=list(litestar_group.params),
+        callback=litestar_group.callback,
+        help=help_text
+        or f"{name}: `serve` runs the API; the other commands are operator tools and Litestar's own.",
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    group.own = frozenset(c.name for c in own if c.name)
+    for cmd_name, cmd in litestar_group.commands.items():  # already wrapped by Litestar
+        click.Group.add_command(group, cmd, cmd_name)
+    for cmd in own:
+        click.Group.add_command(group, cmd)
+    return group
+
+
+def run_service_cli(
+    app_path: str,
+    settings_factory: Callable[[], BaseServiceSettings],
+    commands: Sequence[click.Command] = (),
+    name: str | None = None,
+    help_text: str = "",
+) -> None:
+    os.environ.setdefault("LITESTAR_APP", app_path)
+    cli_name = name or settings_factory.model_fields["service_name"].default  # type: ignore[attr-defined]
+    service_cli(cli_name, app_path, settings_factory, commands, help_text)(prog_name=cli_name)

@@ -1,4 +1,6 @@
-"""`core-api serve` runs the API (CORE_API_WORKERS processes); other commands are Litestar's CLI."""
+"""`core-api serve` runs the API (CORE_API_WORKERS processes); `demo-data`, `create-empresa` and
+`create-indexes` are core-api's operator commands (core_api.server.cli); the rest is Litestar's CLI.
+`core-api --help` lists them all."""
 
 from __future__ import annotations
 
@@ -8,7 +10,12 @@ from core_api.settings import CoreApiSettings
 
 
 def main() -> None:
-    run_service_cli("core_api.server.app:create_app", CoreApiSettings)
+    run_service_cli(
+        "core_api.server.app:create_app",
+        CoreApiSettings,
+        help_text="core-api: `serve` runs the API; `demo-data`, `create-empresa` and `create-indexes` "
+        "are operator commands; the others are Litestar's.",
+    )
 
 
 if __name__ == "__main__":
