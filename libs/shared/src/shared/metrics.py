@@ -115,6 +115,11 @@ JOBS_IN_FLIGHT = Gauge(
     ["job"],
     multiprocess_mode="livesum",
 )
+PDF_JOBS_OLDEST_PENDING = Gauge(
+    "pdf_jobs_oldest_pending_age_seconds",
+    "Age of the oldest PDF job core-api still waits for (outbox, stream or rendering); 0 when none",
+    multiprocess_mode="mostrecent",  # each core-api worker samples it; the latest sample wins
+)
 JOBS_PROCESSED = Counter(
     "jobs_processed_total", "Background jobs finished, by job kind and outcome", ["job", "outcome"]
 )
