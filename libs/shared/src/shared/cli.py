@@ -121,11 +121,24 @@ class ServiceCLI(LitestarExtensionGroup):
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
+        # before the app is built (even for `--help`, which lists the plugins' commands): an
+        # operator command records no metrics worth keeping, and in multiprocess mode it would write
+        # its own files into a live instance's directory
+        if not self._own_command(args):
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
         ctx = click.Group.make_context(self, info_name, args, parent, **extra)
-        rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
-        if not (rest and rest[0] in self.own):
+        if not self._own_command(args):
             self._prepare(ctx)
         return ctx
+
+    def _own_command(self, args: list[str]) -> bool:
+        """Whether the command line names one of `own` (skipping the group's --app/--app-dir)."""
+        rest = list(args)
+        while rest and rest[0].startswith("-"):
+            option = rest.pop(0)
+            if option in ("--app", "--app-dir") and rest:
+                rest.pop(0)
+        return bool(rest) and rest[0] in self.own
 
 
 def service_cli(
