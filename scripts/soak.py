@@ -32,7 +32,6 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -203,7 +202,9 @@ class Load:
         self.rng = random.Random(12)
         self.tasks: set[asyncio.Task] = set()
 
-    async def request(self, op: str, method: str, path: str, tenant: Tenant | None, **kw) -> httpx.Response | None:  # noqa: ANN003
+    async def request(
+        self, op: str, method: str, path: str, tenant: Tenant | None, **kw
+    ) -> httpx.Response | None:  # noqa: ANN003
         headers = {"authorization": f"Bearer {tenant.token}"} if tenant else {}
         start = time.monotonic()
         try:
@@ -447,7 +448,9 @@ def summarise(samples: list[Sample]) -> dict:
     }
 
 
-def write_report(path: Path, args, overall, calm, faults, jobs, bookings, duration, verdict, load_note) -> None:  # noqa: ANN001
+def write_report(
+    path: Path, args, overall, calm, faults, jobs, bookings, duration, verdict, load_note
+) -> None:  # noqa: ANN001
     lines = [
         "# Soak with chaos (`make soak`)",
         "",
@@ -545,7 +548,9 @@ async def soak(args) -> int:  # noqa: ANN001
             print(f"soak:          {rec.detail}; back after {rec.back_after_s} s", flush=True)
             i += 1
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), max(0.0, t0 + args.first_fault + i * args.fault_every - time.monotonic()))
+                await asyncio.wait_for(
+                    stop.wait(), max(0.0, t0 + args.first_fault + i * args.fault_every - time.monotonic())
+                )
 
     chaos_task = asyncio.create_task(chaos())
     await load.run(args.minutes * 60)

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 from devstack.gateway import render_gateway
 from devstack.prometheus import PROMETHEUS_BIN, prometheus_args, render_prometheus
 from devstack.servers import FERRETDB_BIN, ROOT, port_open, traefik_bin
-from devstack.supervisor import Program, supervisor_conf
+from devstack.supervisor import MIN_FDS, Program, supervisor_conf
 from shared.settings import DEV_METRICS_PASSWORD
 
 DATA = Path(os.environ.get("STACK_DATA_DIR", ROOT / ".data"))
@@ -72,6 +73,20 @@ def demo_login_works(gateway: str, email: str, password: str) -> bool:
             return r.status == 200 and bool(json.loads(r.read()).get("accessToken"))
     except Exception:  # noqa: BLE001
         return False
+
+
+def hold_socket(port: int, fd: int) -> int:
+    """Listen on 127.0.0.1:port and keep the socket as inheritable fd number `fd`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        die(f"cannot listen on port {port}: {exc}")
+    sock.listen(2048)
+    os.dup2(sock.fileno(), fd)  # inheritable by default
+    sock.close()
+    return fd
 
 
 def prometheus_ui(base: str) -> str:
@@ -164,6 +179,13 @@ def main() -> None:
         },
         metrics_password=metrics_password,
     )
+    # The services' listening sockets belong to this script for the life of the stack and are handed
+    # down (supervisord -> `serve`, SERVE_LISTEN_FD): while `serve` restarts, connections wait in the
+    # kernel's backlog instead of being refused.
+    held = {
+        name: hold_socket(ports[name], fd)
+        for name, fd in (("core-api", MIN_FDS + 36), ("pdf-service", MIN_FDS + 37))
+    }
     py = VENV_BIN / "python"
     programs = [
         Program(
@@ -172,8 +194,22 @@ def main() -> None:
             "--appendonly yes --appendfsync everysec --save ''",
             priority=10,
         ),
-        Program("core-api", f"{py} -m core_api serve", priority=30, startsecs=5, stopwaitsecs=30),
-        Program("pdf-api", f"{py} -m pdf_service serve", priority=30, startsecs=5, stopwaitsecs=30),
+        Program(
+            "core-api",
+            f"{py} -m core_api serve",
+            priority=30,
+            startsecs=5,
+            stopwaitsecs=30,
+            environment={"SERVE_LISTEN_FD": str(held["core-api"])},
+        ),
+        Program(
+            "pdf-api",
+            f"{py} -m pdf_service serve",
+            priority=30,
+            startsecs=5,
+            stopwaitsecs=30,
+            environment={"SERVE_LISTEN_FD": str(held["pdf-service"])},
+        ),
         Program("pdf-worker", f"{py} -m pdf_service worker", priority=30, startsecs=5, stopwaitsecs=30),
         Program("gateway", f"{traefik} --configFile={static}", priority=40),
         Program(
@@ -200,7 +236,9 @@ def main() -> None:
         f"starting {', '.join(p.name for p in programs)} under supervisord "
         f"(logs: {DATA / 'logs'}/<name>.log; Ctrl-C stops everything)"
     )
-    supervisord = subprocess.Popen([str(VENV_BIN / "supervisord"), "-c", str(conf)], env=env)  # noqa: S603
+    supervisord = subprocess.Popen(  # noqa: S603
+        [str(VENV_BIN / "supervisord"), "-c", str(conf)], env=env, pass_fds=tuple(held.values())
+    )
     # Ctrl-C goes to the whole foreground group: supervisord handles it (its children run in their
     # own process groups); we wait for it to finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -263,6 +301,8 @@ def main() -> None:
         )
 
     code = supervisord.wait()
+    for fd in held.values():
+        os.close(fd)
     deadline = time.monotonic() + 5
     left = [f"{n}:{p}" for n, p in ports.items() if port_open(p)]
     while left and time.monotonic() < deadline:

@@ -10,9 +10,12 @@ forever (`startretries`); one that had been running is restarted at once.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+#: supervisord closes the fds from 3 up to this in each child; sockets handed down to programs
+#: (`make up` holds the services' listening sockets) use fd numbers from here on
+MIN_FDS = 64
 #: a program that keeps failing to start is retried this many times (1 s more each time) before
 #: supervisord gives up on it (FATAL): about a day of retries
 START_RETRIES = 400
@@ -27,6 +30,7 @@ class Program:
     startsecs: int = 1
     #: SIGTERM, then SIGKILL after this long (core-api drains its requests within 10 s)
     stopwaitsecs: int = 15
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 def _escape(value: str) -> str:
@@ -41,6 +45,7 @@ def supervisor_conf(programs: list[Program], run_dir: Path, log_dir: Path, cwd: 
         f"logfile={log_dir / 'supervisord.log'}",
         f"pidfile={run_dir / 'supervisord.pid'}",
         f"childlogdir={log_dir}",
+        f"minfds={MIN_FDS}",
         "loglevel=info",
         "",
         "[unix_http_server]",
@@ -69,6 +74,11 @@ def supervisor_conf(programs: list[Program], run_dir: Path, log_dir: Path, cwd: 
             "stopasgroup=true",
             "killasgroup=true",
             "redirect_stderr=true",
+            *(
+                ["environment=" + ",".join(f'{k}="{_escape(v)}"' for k, v in p.environment.items())]
+                if p.environment
+                else []
+            ),
             f"stdout_logfile={log_dir / (p.name + '.log')}",
             "stdout_logfile_maxbytes=20MB",
             "stdout_logfile_backups=2",

@@ -227,3 +227,64 @@ def test_a_fresh_pdf_service_exports_its_pdf_families_before_the_first_render(
     for entity in ("regiao", "placa", "cliente", "aluguel", "pi", "contrato"):
         assert ("business_entities_created_total", (("entity", entity),)) in core
     assert ("pdf_jobs_oldest_pending_age_seconds", ()) in core
+
+
+def test_serve_on_an_inherited_socket_keeps_connections_waiting_across_a_restart(
+    mongodb_url: str, redis_url: str, unique_name: str, tmp_path: Path
+) -> None:
+    """`make up` holds the listening socket and hands it down (SERVE_LISTEN_FD): a request sent while
+    `serve` is down waits in the backlog and is answered by the next `serve`, never refused."""
+    import socket
+    import threading
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen(128)
+    port = held.getsockname()[1]
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "MONGODB_URL": mongodb_url,
+        "REDIS_URL": redis_url,
+        "CORE_API_MONGODB_DB": f"t_cli_fd_{unique_name}",
+        "CORE_API_PORT": str(port),
+        "CORE_API_WORKERS": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "SERVE_LISTEN_FD": str(held.fileno()),
+        "LOG_JSON": "false",
+    }
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603
+            [str(BIN / "core-api"), "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=(tmp_path / "serve.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            pass_fds=(held.fileno(),),
+        )
+
+    answers: list[int] = []
+
+    def ask() -> None:  # sent while nothing serves: it must wait, not be refused
+        answers.append(httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=120).status_code)
+
+    try:
+        early = threading.Thread(target=ask)
+        early.start()
+        time.sleep(0.5)
+        first = start()
+        early.join(150)
+        assert answers == [200], (tmp_path / "serve.log").read_text()[-2000:]
+        first.send_signal(15)
+        assert first.wait(60) == 0
+        during = threading.Thread(target=ask)
+        during.start()  # the port is still listening (the socket is held): the request waits
+        time.sleep(1.0)
+        second = start()
+        during.join(150)
+        assert answers == [200, 200], (tmp_path / "serve.log").read_text()[-2000:]
+        second.send_signal(15)
+        assert second.wait(60) == 0
+    finally:
+        held.close()

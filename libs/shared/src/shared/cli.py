@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,6 +29,28 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 def graceful_shutdown_seconds() -> int:
     raw = os.environ.get("GRACEFUL_SHUTDOWN_SECONDS", "")
     return int(raw) if raw.strip().isdigit() else GRACEFUL_SHUTDOWN_SECONDS
+
+
+#: a listening socket handed down by whoever runs `serve` (make up's supervisor): its fd number.
+#: The socket outlives this process, so while `serve` restarts, connections wait in the kernel's
+#: backlog instead of being refused (socket activation, as systemd or circus do it).
+LISTEN_FD_ENV = "SERVE_LISTEN_FD"
+
+
+def inherited_socket(port: int) -> socket.socket | None:
+    """The inherited listening socket, if SERVE_LISTEN_FD names one bound to `port`; else None."""
+    raw = os.environ.get(LISTEN_FD_ENV, "").strip()
+    if not raw.isdigit():
+        return None
+    try:
+        sock = socket.socket(fileno=os.dup(int(raw)))
+    except OSError:
+        return None
+    if sock.type != socket.SOCK_STREAM or sock.getsockname()[1] != port:
+        sock.close()
+        return None
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve(app_path: str, settings: BaseServiceSettings) -> None:
@@ -60,7 +83,7 @@ def serve(app_path: str, settings: BaseServiceSettings) -> None:
         log_config=None,
         server_header=False,
     )
-    sock = config.bind_socket()  # logs the error and exits 1 when the port is taken
+    sock = inherited_socket(settings.port) or config.bind_socket()  # exits 1 when the port is taken
     try:
         try:
             claim_multiprocess_dir(settings.service_name, sock.getsockname()[1])
