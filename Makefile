@@ -4,7 +4,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help deps up test test-fast lint fmt bench rollout parity clean
+.PHONY: help deps up soak test test-fast lint fmt bench rollout parity clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -14,6 +14,9 @@ deps: ## install what is missing (Debian packages, uv, Python workspace, FerretD
 
 up: deps ## run the whole stack in the foreground with demo data (Ctrl-C stops it)
 	@PYTHONPATH=scripts $(PY) scripts/stack.py
+
+soak: deps ## chaos soak through the gateway (starts the stack if needed): make soak [MINUTES=15] [RATE=12]
+	@PYTHONPATH=scripts $(PY) scripts/soak.py $(if $(MINUTES),--minutes "$(MINUTES)",) $(if $(RATE),--rate "$(RATE)",)
 
 test: deps ## lint + types, then every test in parallel against real Redis, FerretDB, Traefik (started and stopped here)
 	@./scripts/test.sh

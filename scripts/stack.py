@@ -1,9 +1,15 @@
-"""`make up`: run the whole stack in the foreground under honcho (a real process supervisor).
+"""`make up`: run the whole stack in the foreground under supervisord (a real process supervisor).
 
 Preflight checks give one-line messages (a second `make up`, a port in use, a missing tool); then
-honcho runs Redis, FerretDB, core-api, pdf-service (API and worker) and Traefik. Once the gateway
-answers ready, demo data is loaded if the database is empty and the URLs are printed. Ctrl-C reaches
-honcho, which stops every process; this script then checks that no port is left listening.
+supervisord runs Redis, FerretDB, core-api, pdf-service (API and worker), Traefik and Prometheus and
+restarts any of them that dies (immediately after a crash of a running process, with a growing delay
+while one keeps failing to start), without ever stopping the others. Once the gateway answers ready,
+the demo data is loaded if the demo user is missing, the README's first step (logging in as the demo
+user through the gateway) is tried, and only then are the URLs printed. Ctrl-C reaches supervisord,
+which stops every process; this script then checks that no port is left listening.
+
+Each process logs to `.data/logs/<name>.log`; `supervisorctl -c .data/supervisor/supervisord.conf
+status` shows them (the soak, `make soak`, uses it to find the pids it kills).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,10 +29,13 @@ from pathlib import Path
 from devstack.gateway import render_gateway
 from devstack.prometheus import PROMETHEUS_BIN, prometheus_args, render_prometheus
 from devstack.servers import FERRETDB_BIN, ROOT, port_open, traefik_bin
+from devstack.supervisor import MIN_FDS, Program, supervisor_conf
 from shared.settings import DEV_METRICS_PASSWORD
 
 DATA = Path(os.environ.get("STACK_DATA_DIR", ROOT / ".data"))
 VENV_BIN = ROOT / ".venv" / "bin"
+#: how long `make up` waits for the stack (first start on a busy machine included)
+READY_TIMEOUT_S = float(os.environ.get("STACK_READY_TIMEOUT", "180"))
 
 
 def env_port(name: str, default: int) -> int:
@@ -50,6 +60,38 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
             return r.status == 200
     except Exception:  # noqa: BLE001
         return False
+
+
+def demo_login_works(gateway: str, email: str, password: str) -> bool:
+    """The README's first step: POST /auth/login through the gateway answers an access token."""
+    body = json.dumps({"email": email, "password": password}).encode()
+    req = urllib.request.Request(  # noqa: S310 - loopback only
+        f"{gateway}/api/v1/auth/login", data=body, headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310
+            return r.status == 200 and bool(json.loads(r.read()).get("accessToken"))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def hold_socket(port: int, fd: int) -> int:
+    """Listen on 127.0.0.1:port and keep the socket as inheritable fd number `fd`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        die(f"cannot listen on port {port}: {exc}")
+    sock.listen(2048)
+    os.dup2(sock.fileno(), fd)  # inheritable by default
+    sock.close()
+    return fd
+
+
+def prometheus_ui(base: str) -> str:
+    """Debian's Prometheus 2.42 ships only the classic UI (/classic/...); newer builds have /targets."""
+    return "" if http_ok(f"{base}/targets") else "/classic"
 
 
 def main() -> None:
@@ -100,6 +142,8 @@ def main() -> None:
             )
 
     mongo_url = external_mongo or f"mongodb://127.0.0.1:{ports['mongodb']}/"
+    metrics_user = os.environ.get("METRICS_USERNAME", "metrics")
+    metrics_password = os.environ.get("METRICS_PASSWORD", DEV_METRICS_PASSWORD)
     env = {
         **os.environ,
         "ENVIRONMENT": os.environ.get("ENVIRONMENT", "development"),
@@ -115,10 +159,15 @@ def main() -> None:
         "PDF_WORKER_METRICS_PORT": str(ports["pdf-worker-metrics"]),
         "PYTHONUNBUFFERED": "1",
     }
+    # one server per service here: an active health check could only turn a restart into 503s
+    # (no other server to send to); the retry middleware waits for the restarted process instead
     static = render_gateway(
-        DATA / "gateway", web_port=ports["gateway"], internal_port=ports["gateway-internal"]
+        DATA / "gateway",
+        web_port=ports["gateway"],
+        internal_port=ports["gateway-internal"],
+        health_checks=False,
     )
-    for sub in ("redis", "ferretdb/sqlite", "logs"):
+    for sub in ("redis", "ferretdb/sqlite", "logs", "supervisor"):
         (DATA / sub).mkdir(parents=True, exist_ok=True)
 
     # Prometheus scrapes both services (Basic Auth) and Traefik, with deploy/observability's rules
@@ -131,59 +180,105 @@ def main() -> None:
             "traefik": f"127.0.0.1:{ports['gateway-internal']}",
             "prometheus": f"127.0.0.1:{ports['prometheus']}",
         },
-        metrics_password=os.environ.get("METRICS_PASSWORD", DEV_METRICS_PASSWORD),
+        metrics_password=metrics_password,
     )
-    procs = {
-        "redis": f"redis-server --port {ports['redis']} --bind 127.0.0.1 --dir {DATA / 'redis'} "
-        "--appendonly yes --appendfsync everysec --save ''",
-        "core-api": f"{VENV_BIN / 'python'} -m core_api serve",
-        "pdf-api": f"{VENV_BIN / 'python'} -m pdf_service serve",
-        "pdf-worker": f"{VENV_BIN / 'python'} -m pdf_service worker",
-        "gateway": f"{traefik} --configFile={static}",
-        "prometheus": " ".join(
-            prometheus_args(prom_config, DATA / "prometheus" / "data", ports["prometheus"])
-        ),
+    # The services' listening sockets belong to this script for the life of the stack and are handed
+    # down (supervisord -> `serve`, SERVE_LISTEN_FD): while `serve` restarts, connections wait in the
+    # kernel's backlog instead of being refused.
+    held = {
+        name: hold_socket(ports[name], fd)
+        for name, fd in (("core-api", MIN_FDS + 36), ("pdf-service", MIN_FDS + 37))
     }
+    py = VENV_BIN / "python"
+    programs = [
+        Program(
+            "redis",
+            f"redis-server --port {ports['redis']} --bind 127.0.0.1 --dir {DATA / 'redis'} "
+            "--appendonly yes --appendfsync everysec --save ''",
+            priority=10,
+        ),
+        Program(
+            "core-api",
+            f"{py} -m core_api serve",
+            priority=30,
+            startsecs=5,
+            stopwaitsecs=30,
+            environment={"SERVE_LISTEN_FD": str(held["core-api"])},
+        ),
+        Program(
+            "pdf-api",
+            f"{py} -m pdf_service serve",
+            priority=30,
+            startsecs=5,
+            stopwaitsecs=30,
+            environment={"SERVE_LISTEN_FD": str(held["pdf-service"])},
+        ),
+        Program("pdf-worker", f"{py} -m pdf_service worker", priority=30, startsecs=5, stopwaitsecs=30),
+        Program("gateway", f"{traefik} --configFile={static}", priority=40),
+        Program(
+            "prometheus",
+            " ".join(prometheus_args(prom_config, DATA / "prometheus" / "data", ports["prometheus"])),
+            priority=50,
+        ),
+    ]
     if not external_mongo:
-        procs["mongodb"] = (
-            f"{FERRETDB_BIN} --handler=sqlite --sqlite-url=file:{DATA / 'ferretdb/sqlite'}/ "
-            f"--listen-addr=127.0.0.1:{ports['mongodb']} --telemetry=disable --debug-addr=- "
-            f"--state-dir={DATA / 'ferretdb'} --log-level=warn --log-format=json"
+        programs.insert(
+            1,
+            Program(
+                "mongodb",
+                f"{FERRETDB_BIN} --handler=sqlite --sqlite-url=file:{DATA / 'ferretdb/sqlite'}/ "
+                f"--listen-addr=127.0.0.1:{ports['mongodb']} --telemetry=disable --debug-addr=- "
+                f"--state-dir={DATA / 'ferretdb'} --log-level=warn --log-format=json",
+                priority=10,
+            ),
         )
-    procfile = DATA / "Procfile"
-    procfile.write_text("".join(f"{name}: {cmd}\n" for name, cmd in procs.items()))
+    conf = DATA / "supervisor" / "supervisord.conf"
+    conf.write_text(supervisor_conf(programs, DATA / "supervisor", DATA / "logs", ROOT))
 
-    step(f"starting {', '.join(procs)} under honcho (Ctrl-C stops everything)")
-    honcho = subprocess.Popen(
-        [str(VENV_BIN / "honcho"), "-f", str(procfile), "-d", str(ROOT), "--no-colour", "start"], env=env
+    step(
+        f"starting {', '.join(p.name for p in programs)} under supervisord "
+        f"(logs: {DATA / 'logs'}/<name>.log; Ctrl-C stops everything)"
     )
-    # Ctrl-C goes to the whole foreground group: honcho handles it; we wait for honcho to finish.
+    supervisord = subprocess.Popen(  # noqa: S603
+        [str(VENV_BIN / "supervisord"), "-c", str(conf)], env=env, pass_fds=tuple(held.values())
+    )
+    # Ctrl-C goes to the whole foreground group: supervisord handles it (its children run in their
+    # own process groups); we wait for it to finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
+    signal.signal(signal.SIGTERM, lambda *_: supervisord.send_signal(signal.SIGTERM))
 
     gw = f"http://127.0.0.1:{ports['gateway']}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    login: dict[str, str | None] = {}
     ready = False
-    while time.monotonic() < deadline and honcho.poll() is None:
-        if http_ok(f"{gw}/api/v1/health/ready") and http_ok(f"{gw}/api/v1/pdf-service/health/ready"):
+    while time.monotonic() < deadline and supervisord.poll() is None:
+        if not (http_ok(f"{gw}/api/v1/health/ready") and http_ok(f"{gw}/api/v1/pdf-service/health/ready")):
+            time.sleep(0.5)
+            continue
+        if not login:
+            # loaded whenever the demo user is missing (another empresa in the database changes nothing)
+            seed = subprocess.run(  # noqa: S603
+                [str(py), "-m", "core_api", "demo-data", "--json"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if seed.returncode != 0:
+                print(f"demo data failed (retrying):\n{seed.stderr[-2000:]}", file=sys.stderr)
+                time.sleep(2)
+                continue
+            login = json.loads(seed.stdout.strip().splitlines()[-1] or "{}")
+        if not login.get("password") or demo_login_works(gw, login["email"] or "", login["password"]):
             ready = True
             break
-        time.sleep(0.5)
+        time.sleep(2)  # the gateway or core-api is still coming up: try the login again
     if ready:
-        seed = subprocess.run(  # noqa: S603
-            [str(VENV_BIN / "python"), "-m", "core_api", "demo-data", "--if-empty", "--json"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        login = {}
-        if seed.returncode == 0:
-            login = json.loads(seed.stdout.strip().splitlines()[-1] or "{}")
-        else:
-            print(f"demo data failed:\n{seed.stderr[-2000:]}", file=sys.stderr)
         internal = f"http://127.0.0.1:{ports['gateway-internal']}"
+        prom = f"http://127.0.0.1:{ports['prometheus']}"
+        ui = prometheus_ui(prom)
+        credentials = json.dumps({"email": login.get("email"), "password": login.get("password")})
         print(
             "\n"
             f"  Stack is up.\n"
@@ -191,24 +286,36 @@ def main() -> None:
             f"  API docs (core-api):    {gw}/api/v1/docs\n"
             f"  API docs (pdf-service): {gw}/api/v1/pdf-service/docs\n"
             f"  Traefik dashboard:      {internal}/dashboard/   (metrics: {internal}/metrics)\n"
-            f"  Prometheus:             http://127.0.0.1:{ports['prometheus']}/targets   (alerts: /alerts)\n"
+            f"  Prometheus:             {prom}{ui}/targets   (alerts: {prom}{ui}/alerts)\n"
+            f"  Service /metrics:       Basic Auth {metrics_user}:{metrics_password}  e.g.\n"
+            f"                          curl -u {metrics_user}:{metrics_password} "
+            f"127.0.0.1:{ports['core-api']}/metrics\n"
+            f"  Processes:              {VENV_BIN / 'supervisorctl'} -c {conf} status\n"
             f"  Log in:  curl -s {gw}/api/v1/auth/login -H 'content-type: application/json' \\\n"
-            f"             -d '{json.dumps({'email': login.get('email', '?'), 'password': login.get('password', '?')})}'\n"
+            f"             -d '{credentials}'\n"
             f"  {login.get('note', '')}\n"
             "  Press Ctrl-C to stop.\n",
             flush=True,
         )
-    elif honcho.poll() is None:
-        print("make up: the gateway did not answer ready within 120 s; see the logs above", file=sys.stderr)
+    elif supervisord.poll() is None:
+        print(
+            f"make up: the stack did not answer ready within {READY_TIMEOUT_S:.0f} s; see {DATA / 'logs'}",
+            file=sys.stderr,
+        )
 
-    code = honcho.wait()
-    time.sleep(0.5)
+    code = supervisord.wait()
+    for fd in held.values():
+        os.close(fd)
+    deadline = time.monotonic() + 5
     left = [f"{n}:{p}" for n, p in ports.items() if port_open(p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = [f"{n}:{p}" for n, p in ports.items() if port_open(p)]
     if left:
         print(f"make up: still listening after stop: {', '.join(left)}", file=sys.stderr)
         sys.exit(1)
     print("==> stopped; no port left listening", flush=True)
-    sys.exit(0 if code in (0, -2, 130) else code)
+    sys.exit(0 if code in (0, -2, -15, 130) else code)
 
 
 if __name__ == "__main__":

@@ -104,6 +104,13 @@ def test_prometheus_config_and_rules_pass_promtool(tmp_path: Path) -> None:
         "EventsDeadLettered",
         "EventBacklogHigh",
         "CacheErrorRate",
+        # blindness (issue 12): a target with no samples or missing key series, a worker that
+        # stopped consuming, a growing dead-letter stream, PDF jobs older than a bound
+        "TargetScrapesNothing",
+        "KeySeriesMissing",
+        "WorkerStoppedConsuming",
+        "DeadLetterQueueGrowing",
+        "PdfJobsStuck",
     }
     unit = promtool("test", "rules", "alerts_test.yml", cwd=work / "tests")
     assert unit.returncode == 0, unit.stdout + unit.stderr

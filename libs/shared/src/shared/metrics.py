@@ -115,6 +115,11 @@ JOBS_IN_FLIGHT = Gauge(
     ["job"],
     multiprocess_mode="livesum",
 )
+PDF_JOBS_OLDEST_PENDING = Gauge(
+    "pdf_jobs_oldest_pending_age_seconds",
+    "Age of the oldest PDF job core-api still waits for (outbox, stream or rendering); 0 when none",
+    multiprocess_mode="mostrecent",  # each core-api worker samples it; the latest sample wins
+)
 JOBS_PROCESSED = Counter(
     "jobs_processed_total", "Background jobs finished, by job kind and outcome", ["job", "outcome"]
 )
@@ -152,6 +157,33 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> str:
     if value not in allowed:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
     return value
+
+
+def initialise_series(
+    *, entities: bool = False, renderers: Collection[str] = (), jobs: Collection[str] = ()
+) -> None:
+    """Create, at zero, every series of the known label sets this process records, so a scrape has
+    them before the first event: `rate()`, ratios, `absent()` alerts and dashboards see 0, not nothing.
+
+    `entities`: business_entities_created_total for BUSINESS_ENTITIES (core-api); `renderers`: the
+    PDF families for each renderer × PDF_DOCUMENTS × OUTCOMES; `jobs`: jobs_processed_total × OUTCOMES,
+    job_duration_seconds and jobs_in_flight. Call it in each process that serves or writes metrics
+    (each uvicorn worker builds the app, so the app factory is the place).
+    """
+    if entities:
+        for entity in BUSINESS_ENTITIES:
+            ENTITIES_CREATED.labels(entity)
+    for renderer in renderers:
+        _check(renderer, PDF_RENDERERS, "renderer")
+        for document in PDF_DOCUMENTS:
+            PDF_RENDER_DURATION.labels(renderer, document)
+            for outcome in OUTCOMES:
+                PDF_RENDERED.labels(renderer, document, outcome)
+    for job in jobs:
+        JOBS_IN_FLIGHT.labels(job)
+        JOB_DURATION.labels(job)
+        for outcome in OUTCOMES:
+            JOBS_PROCESSED.labels(job, outcome)
 
 
 # ---------------------------------------------------------------- cache helpers

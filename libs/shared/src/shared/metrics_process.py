@@ -4,9 +4,11 @@ Each worker writes its metrics to memory-mapped files in `PROMETHEUS_MULTIPROC_D
 any worker) sums them, so a scrape covers every worker and a counter never goes backwards when a
 worker dies (its files stay; only its live gauges are dropped). The parent process must:
 
-1. create the directory and wipe the files of a previous run *before* any worker starts and before
-   prometheus-client is imported in this process (it picks its value class at import time) —
-   `prepare_multiprocess_dir`, called by `shared.cli` before uvicorn starts;
+1. bind its port, then take the directory — an exclusive `flock` on `<dir>/.lock`, held for the
+   life of the process, so a second instance (or a `serve` started by mistake on a busy port)
+   never touches a live instance's files — and only then wipe the files of a previous run, all
+   *before* any worker starts and before prometheus-client is imported in this process (it picks
+   its value class at import time) — `claim_multiprocess_dir`, called by `shared.cli`;
 2. mark a worker dead when it exits, so `livesum` gauges (requests in progress, jobs in flight) stop
    counting it — `MetricsAwareMultiprocess`, uvicorn's supervisor plus that bookkeeping.
 
@@ -16,6 +18,7 @@ This module does not import prometheus-client at import time, on purpose (see 1)
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import re
@@ -46,18 +49,50 @@ def is_draining() -> bool:
     return bool(path) and os.path.exists(os.path.join(path, DRAIN_FLAG))  # type: ignore[arg-type]
 
 
-def prepare_multiprocess_dir(service_name: str, port: int) -> Path:
-    """Create (or reuse) the directory, delete the previous run's `*.db` files, export the variable.
+#: the lock file inside the directory; its holder is the instance whose metrics live there
+LOCK_FILE = ".lock"
+_held_locks: dict[str, int] = {}
 
-    Default: `<tmp>/prometheus-<service>-<port>`, one per service instance on this host (two
-    instances must never share a directory: each wipes it at start). In containers, point
-    PROMETHEUS_MULTIPROC_DIR at an emptyDir/tmpfs.
-    """
-    raw = os.environ.get(ENV) or str(
-        Path(tempfile.gettempdir()) / f"prometheus-{re.sub(r'[^A-Za-z0-9_.-]', '_', service_name)}-{port}"
+
+class MultiprocessDirBusy(RuntimeError):
+    """Another live process holds the directory: its metric files must not be touched."""
+
+
+def multiprocess_dir(service_name: str, port: int) -> Path:
+    """`$PROMETHEUS_MULTIPROC_DIR`, or `<tmp>/prometheus-<service>-<port>` (one per instance)."""
+    return Path(
+        os.environ.get(ENV)
+        or str(
+            Path(tempfile.gettempdir()) / f"prometheus-{re.sub(r'[^A-Za-z0-9_.-]', '_', service_name)}-{port}"
+        )
     )
-    path = Path(raw)
+
+
+def claim_multiprocess_dir(service_name: str, port: int) -> Path:
+    """Lock the directory for the life of this process, delete the previous run's `*.db` files,
+    export the variable. Call it after binding the port (a busy port must stop a second instance
+    before it gets here). Raises MultiprocessDirBusy, having changed nothing, when another live
+    process holds it.
+
+    Default: `<tmp>/prometheus-<service>-<port>`, one per service instance on this host. In
+    containers, point PROMETHEUS_MULTIPROC_DIR at an emptyDir/tmpfs.
+    """
+    path = multiprocess_dir(service_name, port)
     path.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())
+    if key not in _held_locks:
+        fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise MultiprocessDirBusy(
+                f"the metrics directory {path} belongs to a running instance; its files are left alone "
+                f"(use another port or {ENV})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _held_locks[key] = fd  # released when this process exits (the kernel drops the lock)
     removed = 0
     for stale in path.glob("*.db"):  # only metric files: never empty a directory we did not fill
         stale.unlink(missing_ok=True)

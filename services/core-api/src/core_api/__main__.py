@@ -1,5 +1,6 @@
 """`core-api serve` runs the API (CORE_API_WORKERS processes) on CORE_API_PORT and its internal routes on
-CORE_API_INTERNAL_PORT; other commands are Litestar's CLI."""
+CORE_API_INTERNAL_PORT; `demo-data`, `create-empresa` and `create-indexes` are core-api's operator commands
+(core_api.server.cli); the rest is Litestar's CLI. `core-api --help` lists them all."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ def main() -> None:
     run_service_cli(
         "core_api.server.app:create_app",
         CoreApiSettings,
+        help_text="core-api: `serve` runs the API; `demo-data`, `create-empresa` and `create-indexes` "
+        "are operator commands; the others are Litestar's.",
         # the public app on CORE_API_PORT plus the internal routes on their own listener
         server_app_path="core_api.server.app:create_server_app",
-        extra_listeners=lambda s: [(s.internal_host, s.internal_port)],  # type: ignore[attr-defined]
+        extra_listeners=lambda s: [(s.internal_host, s.internal_port)],
     )
 
 

@@ -22,6 +22,7 @@ from shared.documents.isolated import IsolatedRenderer
 from shared.events import EventBus, bus_from_settings
 from shared.infra import mongo_client
 from shared.logging import configure_logging
+from shared.metrics import initialise_series
 
 from pdf_service.domain.jobs import PdfJob, PdfJobProcessor
 from pdf_service.lib.storage import DocumentStore
@@ -70,6 +71,7 @@ async def run_worker(
     await init_beanie(database=db, document_models=[PdfJob])
     await DocumentStore(db).ensure_indexes()
     await asyncio.to_thread(IsolatedRenderer.warm_up)
+    initialise_series(renderers=("pdf-service",), jobs=("pdf",))  # from the first scrape on
     endpoint = None
     if metrics is not None and metrics.sock is not None:
         endpoint = MetricsEndpoint(metrics_app(settings, worker), metrics.sock)

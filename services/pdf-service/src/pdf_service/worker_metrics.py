@@ -78,7 +78,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 def prepare(settings: PdfServiceSettings) -> WorkerMetricsSetup:
     """Bind the metrics port and set up the multiprocess directory (before prometheus-client loads)."""
-    from shared.metrics_process import prepare_multiprocess_dir
+    from shared.metrics_process import MultiprocessDirBusy, claim_multiprocess_dir
 
     sock: socket.socket | None = None
     problem = None
@@ -100,7 +100,13 @@ def prepare(settings: PdfServiceSettings) -> WorkerMetricsSetup:
     os.environ[MULTIPROC_ENV] = os.environ.get(WORKER_DIR_ENV) or str(
         Path(tempfile.gettempdir()) / f"prometheus-{settings.service_name}-worker-{port}"
     )
-    directory = prepare_multiprocess_dir(f"{settings.service_name}-worker", port)
+    try:
+        directory = claim_multiprocess_dir(f"{settings.service_name}-worker", port)
+    except MultiprocessDirBusy as exc:  # another live worker's files: leave them, serve no endpoint
+        sock.close()
+        private = Path(tempfile.mkdtemp(prefix="prometheus-pdf-worker-"))
+        os.environ[MULTIPROC_ENV] = str(private)
+        return WorkerMetricsSetup(None, private, str(exc), private_dir=True)
     return WorkerMetricsSetup(sock, directory)
 
 

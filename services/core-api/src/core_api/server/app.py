@@ -16,6 +16,7 @@ from litestar.plugins.pydantic import PydanticPlugin
 from litestar.types import Receive, Scope, Send
 from shared.app import build_app, service_app_config
 from shared.infra import infra_lifespan, redis_client
+from shared.metrics import initialise_series
 
 from core_api.domain import all_controllers, all_documents, all_on_close, all_on_ready, all_plugins
 from core_api.domain.documentos import internal_controllers
@@ -35,6 +36,7 @@ from core_api.settings import CoreApiSettings
 def create_app(settings: CoreApiSettings | None = None) -> Litestar:
     """Build the app; tests pass their own settings, servers read the environment."""
     settings = settings or CoreApiSettings()
+    initialise_series(entities=True, renderers=("legacy",))  # series exist from the first scrape
     # the read cache has its own Redis client (short timeouts, fail-open): see core_api.lib.cache
     cache = TenantCache(redis_client(settings), enabled=settings.cache_enabled)
 

@@ -6,6 +6,7 @@ from litestar import Litestar
 from shared.app import build_app, service_app_config
 from shared.auth import build_jwt_auth
 from shared.infra import infra_lifespan
+from shared.metrics import initialise_series
 
 from pdf_service.domain.jobs.controllers import DocumentController, PdfJobController
 from pdf_service.domain.jobs.models import PdfJob
@@ -26,6 +27,7 @@ async def _open_store(app: Litestar) -> None:
 def create_app(settings: PdfServiceSettings | None = None) -> Litestar:
     """Build the app; tests pass their own settings, servers read the environment."""
     settings = settings or PdfServiceSettings()
+    initialise_series(renderers=("pdf-service",))  # series exist from the first scrape (sync route)
     config = service_app_config(
         settings,
         title="Outdoor platform — PDF service",

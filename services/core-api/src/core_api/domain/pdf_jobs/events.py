@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from litestar import Litestar
@@ -39,6 +40,7 @@ from shared.events import (
     bus_from_settings,
     parse_event,
 )
+from shared.metrics import PDF_JOBS_OLDEST_PENDING
 
 from core_api.domain.contratos.models import Contrato
 from core_api.domain.pdf_jobs.models import PdfRequest
@@ -53,6 +55,26 @@ log = logging.getLogger("core_api.pdf_jobs")
 
 #: how often each process looks for events still in the outbox
 RELAY_INTERVAL = 1.0
+#: how often a worker samples the age of the oldest pending PDF job (alert PdfJobsStuck)
+OLDEST_PENDING_SAMPLE_S = 15.0
+
+
+async def sample_oldest_pending() -> float:
+    """Set pdf_jobs_oldest_pending_age_seconds from the oldest `pending` PdfRequest (every empresa:
+    an operational figure, no tenant in it); returns it."""
+    oldest = await PdfRequest.get_pymongo_collection().find_one(
+        {"status": "pending"}, projection={"created_at": 1}, sort=[("created_at", 1)]
+    )
+    age = 0.0
+    if oldest is not None and oldest.get("created_at") is not None:
+        created = oldest["created_at"]
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        age = max(0.0, (utcnow() - created).total_seconds())
+    PDF_JOBS_OLDEST_PENDING.set(age)
+    return age
+
+
 #: a record younger than this is left to the request that created it (it is publishing it now)
 RELAY_GRACE = timedelta(seconds=3)
 #: a publish that takes longer counts as failed (the relay retries it)
@@ -141,9 +163,13 @@ class PdfEvents:
             return
         self.ready.set()
         log.info("pdf events started", extra={"consumer": self.bus.consumer_name})
+        sampled = 0.0
         while not self._stopping.is_set():
             try:
                 await self.relay_once()
+                if time.monotonic() - sampled >= OLDEST_PENDING_SAMPLE_S:
+                    sampled = time.monotonic()
+                    await sample_oldest_pending()
             except asyncio.CancelledError:
                 raise
             except Exception:
