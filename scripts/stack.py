@@ -59,6 +59,7 @@ def main() -> None:
         "core-api": ("CORE_API_PORT", 4000),
         "pdf-service": ("PDF_SERVICE_PORT", 4100),
         "pdf-worker-metrics": ("PDF_WORKER_METRICS_PORT", 4101),
+        "gateway-errors": ("GATEWAY_ERRORS_PORT", 4190),
         "redis": ("REDIS_PORT", 6379),
         "prometheus": ("PROMETHEUS_PORT", 9090),
     }
@@ -109,6 +110,7 @@ def main() -> None:
         "CORE_API_URL": f"http://127.0.0.1:{ports['core-api']}",
         "PDF_SERVICE_URL": f"http://127.0.0.1:{ports['pdf-service']}",
         "PDF_WORKER_METRICS_PORT": str(ports["pdf-worker-metrics"]),
+        "GATEWAY_ERRORS_URL": f"http://127.0.0.1:{ports['gateway-errors']}",
         "PYTHONUNBUFFERED": "1",
     }
     static = render_gateway(
@@ -136,6 +138,8 @@ def main() -> None:
         "pdf-api": f"{VENV_BIN / 'python'} -m pdf_service serve",
         "pdf-worker": f"{VENV_BIN / 'python'} -m pdf_service worker",
         "gateway": f"{traefik} --configFile={static}",
+        # the body of the gateway's own 413/429 (the API's error shape)
+        "gateway-errors": f"{VENV_BIN / 'python'} -m shared.gateway_errors --port {ports['gateway-errors']}",
         "prometheus": " ".join(
             prometheus_args(prom_config, DATA / "prometheus" / "data", ports["prometheus"])
         ),

@@ -540,9 +540,11 @@ def render_nginx(s: NginxSettings | None = None) -> str:
     public = sorted(
         (r for r in ROUTES if r.entry == "web"), key=lambda r: -(r.priority or 0)
     )  # nginx tries regex locations in order: highest Traefik priority first
+    # Traefik's burst is the bucket size; nginx's is the excess over the first request (burst=N nodelay
+    # lets N+1 through at once, measured), hence burst - 1
     zones = {
-        "rate-limit": f"zone=api burst={lim.rate_burst} nodelay",
-        "rate-limit-login": f"zone=login burst={lim.login_burst} nodelay",
+        "rate-limit": f"zone=api burst={max(lim.rate_burst - 1, 0)} nodelay",
+        "rate-limit-login": f"zone=login burst={max(lim.login_burst - 1, 0)} nodelay",
     }
 
     def ind(text: str, n: int) -> str:
