@@ -69,7 +69,9 @@ def test_a_pdf_share_outside_0_100_is_refused(percent):
 
 
 def test_rollback_and_full_rollout_render_single_targets():
-    assert "*   core_api_pdf;" in render_nginx_rollout(0) and "pdf_service_pdf;" not in render_nginx_rollout(0)
+    assert "*   core_api_pdf;" in render_nginx_rollout(0) and "pdf_service_pdf;" not in render_nginx_rollout(
+        0
+    )
     assert "*   pdf_service_pdf;" in render_nginx_rollout(100)
     assert "25%   pdf_service_pdf;" in render_nginx_rollout(25)
 
