@@ -1,6 +1,7 @@
 # Sourced by the scripts in scripts/containers/: where the cache lives and how podman is configured.
 # podman on this kind of machine (root, no systemd, hybrid cgroups, no CAP_SYS_RESOURCE) needs runc,
 # cgroupfs and explicit ulimits; no registry is reachable, so nothing is ever pulled.
+export PATH="$HOME/.local/bin:$PATH"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CONTAINERS_CACHE="${CONTAINERS_CACHE:-$ROOT/.cache/containers}"
 mkdir -p "$CONTAINERS_CACHE"

@@ -6,10 +6,21 @@ pod B?" for the cases that matter."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-import test_gateway_k8s as gw
+
+# the kustomize helpers live once, in test_gateway_k8s.py (importlib mode: load it by its path)
+_spec = importlib.util.spec_from_file_location(
+    "k8s_gateway_checks", Path(__file__).with_name("test_gateway_k8s.py")
+)
+gw = sys.modules.get("k8s_gateway_checks") or importlib.util.module_from_spec(_spec)
+if "k8s_gateway_checks" not in sys.modules:
+    sys.modules[_spec.name] = gw
+    _spec.loader.exec_module(gw)
 
 NS = "outdoor"
 
