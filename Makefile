@@ -4,7 +4,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help deps up test test-fast lint fmt bench rollout parity clean
+.PHONY: help deps up test test-fast lint fmt bench rollout parity clean containers routes
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,6 +17,12 @@ up: deps ## run the whole stack in the foreground with demo data (Ctrl-C stops i
 
 test: deps ## run every test against real Redis, FerretDB, Traefik (started and stopped here)
 	@./scripts/test.sh
+
+containers: deps ## build the images with podman, smoke-test them, run deploy/compose.yaml (podman-compose)
+	@./scripts/containers/run.sh
+
+routes: ## regenerate the gateway configs (Traefik, Kubernetes, nginx) from scripts/devstack/routes.py
+	@PYTHONPATH=scripts $(PY) -m devstack.routes
 
 lint: ## ruff lint + format check
 	@uv run ruff check . && uv run ruff format --check .

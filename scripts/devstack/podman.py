@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -71,4 +72,43 @@ def wait_http(url: str, timeout: float = 90, name: str = "") -> httpx.Response:
     logs = podman("logs", name, check=False) if name else None
     raise AssertionError(
         f"{url} never answered 200 (last: {last})\n{logs.stdout[-3000:] + logs.stderr[-3000:] if logs else ''}"
+    )
+
+
+PERIODO = {"inicio": "2032-05-01T00:00:00-03:00", "fim": "2032-06-01T00:00:00-03:00"}
+
+
+def register_and_login(core: str) -> dict[str, str]:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    body = {
+        "empresa": {"nome": "Painéis em Contêiner"},
+        "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"},
+    }
+    r = httpx.post(f"{core}/api/v1/auth/register", json=body, timeout=20)
+    assert r.status_code == 201, r.text
+    r = httpx.post(f"{core}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"}, timeout=20)
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['accessToken']}"}
+
+
+def new_pi(client: httpx.Client, cliente_nome: str) -> dict:
+    def post(path: str, body: dict) -> dict:
+        r = client.post(path, json=body)
+        assert r.status_code == 201, (path, r.text)
+        return r.json()
+
+    regiao = post("/api/v1/regioes", {"nome": "Orla"})
+    placa = post(
+        "/api/v1/placas", {"numero": "OR-1", "regiaoId": regiao["id"], "endereco": "Av. Atlântica, 10"}
+    )
+    cliente = post("/api/v1/clientes", {"nome": cliente_nome})
+    return post(
+        "/api/v1/pis",
+        {
+            "clienteId": cliente["id"],
+            "placaIds": [placa["id"]],
+            **PERIODO,
+            "valorTotalCentavos": 250_000,
+            "produto": "Picolé",
+        },
     )

@@ -10,11 +10,19 @@ import uuid
 
 import httpx
 import pytest
-from devstack.podman import CORE_API_IMAGE, PDF_SERVICE_IMAGE, SECRETS, inspect, podman, run, wait_http
+from devstack.podman import (
+    CORE_API_IMAGE,
+    PDF_SERVICE_IMAGE,
+    SECRETS,
+    inspect,
+    new_pi,
+    podman,
+    register_and_login,
+    run,
+    wait_http,
+)
 from devstack.servers import free_port
 from pymongo import MongoClient
-
-PERIODO = {"inicio": "2032-05-01T00:00:00-03:00", "fim": "2032-06-01T00:00:00-03:00"}
 
 
 @pytest.fixture(scope="module")
@@ -102,42 +110,6 @@ def test_the_index_creating_init_command(deployment):
     assert indexed and any(n > 1 for n in indexed.values()), indexed
 
 
-def _register_and_login(core: str) -> dict[str, str]:
-    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
-    body = {
-        "empresa": {"nome": "Painéis em Contêiner"},
-        "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"},
-    }
-    r = httpx.post(f"{core}/api/v1/auth/register", json=body, timeout=20)
-    assert r.status_code == 201, r.text
-    r = httpx.post(f"{core}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"}, timeout=20)
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['accessToken']}"}
-
-
-def new_pi(client: httpx.Client, cliente_nome: str) -> dict:
-    def post(path: str, body: dict) -> dict:
-        r = client.post(path, json=body)
-        assert r.status_code == 201, (path, r.text)
-        return r.json()
-
-    regiao = post("/api/v1/regioes", {"nome": "Orla"})
-    placa = post(
-        "/api/v1/placas", {"numero": "OR-1", "regiaoId": regiao["id"], "endereco": "Av. Atlântica, 10"}
-    )
-    cliente = post("/api/v1/clientes", {"nome": cliente_nome})
-    return post(
-        "/api/v1/pis",
-        {
-            "clienteId": cliente["id"],
-            "placaIds": [placa["id"]],
-            **PERIODO,
-            "valorTotalCentavos": 250_000,
-            "produto": "Picolé",
-        },
-    )
-
-
 def pdf_job_end_to_end(core: str, pdf: str, headers: dict[str, str], timeout: float = 90) -> bytes:
     """POST a PDF job on core-api, wait for the worker to render it, download it from pdf-service."""
     with httpx.Client(base_url=core, headers=headers, timeout=20) as client:
@@ -162,7 +134,7 @@ def pdf_job_end_to_end(core: str, pdf: str, headers: dict[str, str], timeout: fl
 
 def test_login_and_a_pdf_job_through_the_worker_container(deployment):
     core, pdf = deployment["urls"]["core-api"], deployment["urls"]["pdf-service"]
-    headers = _register_and_login(core)
+    headers = register_and_login(core)
     started = time.monotonic()
     content = pdf_job_end_to_end(core, pdf, headers)
     print(f"\nPDF job through the worker container: {time.monotonic() - started:.1f} s, {len(content)} bytes")
