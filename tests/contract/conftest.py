@@ -247,13 +247,18 @@ def nginx_factory(test_tmp: Path) -> Iterator[Callable[..., NginxGateway]]:
     """
     started: list[Server] = []
 
-    def start(core_api_url: str, pdf_service_url: str, pdf_percent: int = 0, **env: str) -> NginxGateway:
+    def start(
+        core_api_url: str | list[str], pdf_service_url: str, pdf_percent: int = 0, **env: str
+    ) -> NginxGateway:
         runtime = test_tmp / f"nginx-{uuid.uuid4().hex[:8]}"
         web, internal = free_port(), free_port()
         settings = NginxSettings(
             listen=f"127.0.0.1:{web}",
             internal_listen=f"127.0.0.1:{internal}",
-            core_api=(core_api_url.removeprefix("http://"),),
+            core_api=tuple(
+                u.removeprefix("http://")
+                for u in ([core_api_url] if isinstance(core_api_url, str) else core_api_url)
+            ),
             pdf_service=(pdf_service_url.removeprefix("http://"),),
             limits=limits_from_env(env),
             pdf_percent=pdf_percent,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 
 import httpx
 import pytest
@@ -204,13 +205,11 @@ def test_nginx_service_metrics_only_on_the_internal_side(stack, nginx_factory, s
         "/api/v1/%5cinternal",
     ],
 )
-def test_nginx_refuses_encoded_slashes_and_backslashes(front, path):
+def test_encoded_slashes_and_backslashes_in_the_path_are_refused(front, path):
     r = httpx.get(front.gateway + path)
+    assert r.status_code == 400, r.text  # Traefik: entryPoints.web.http.encodedCharacters (traefik.yml)
     if front.kind == "nginx":
-        assert r.status_code == 400, r.text
         assert_error_shape(r, 400)
-    else:  # Traefik: never routed past the path's raw form (no 2xx from another route)
-        assert r.status_code in (400, 404), r.text
 
 
 def test_encoded_slash_in_the_query_string_is_fine(front):
@@ -249,3 +248,32 @@ def test_nginx_pdf_split_and_rollback(stack, nginx_factory):
     gw.set_pdf_share(0)  # rollback
     assert wait_for(lambda s: s == {core: 20}) == {core: 20}
     assert gw.nginx.proc.poll() is None  # reloaded, never restarted
+
+
+def test_nginx_balances_over_every_server_of_a_service(stack, nginx_factory):
+    """Round robin over the upstream's servers: core-api's upstream given two servers (core-api and,
+    as a stand-in second server, pdf-service — both answer /api/v1/health with their name)."""
+    gw = nginx_factory(
+        [stack.env["CORE_API_URL"], stack.env["PDF_SERVICE_URL"]],
+        stack.env["PDF_SERVICE_URL"],
+        GATEWAY_RATE_AVERAGE="100000",
+        GATEWAY_RATE_BURST="100000",
+    )
+    with httpx.Client(base_url=gw.url, timeout=10) as client:
+        served = Counter(client.get("/api/v1/health").json()["service"] for _ in range(10))
+    assert served == {"core-api": 5, "pdf-service": 5}, served
+
+
+def test_nginx_skips_a_server_that_is_down(stack, nginx_factory):
+    """A dead server (nothing listening) costs no client an error: nginx tries the next one."""
+    from devstack.servers import free_port
+
+    gw = nginx_factory(
+        [f"http://127.0.0.1:{free_port()}", stack.env["CORE_API_URL"]],
+        stack.env["PDF_SERVICE_URL"],
+        GATEWAY_RATE_AVERAGE="100000",
+        GATEWAY_RATE_BURST="100000",
+    )
+    with httpx.Client(base_url=gw.url, timeout=10) as client:
+        statuses = [client.get("/api/v1/health").status_code for _ in range(6)]
+    assert statuses == [200] * 6
