@@ -443,13 +443,13 @@ class NginxSettings:
 
 #: nginx's own answers in the API's error shape; the statuses nginx produces itself
 NGINX_ERRORS = {
-    400: "bad request",
+    400: "bad request (an encoded slash or backslash, %2F or %5C, is refused in the path)",
     404: "not found",
-    413: "request body too large",
-    429: "too many requests; slow down and retry after Retry-After seconds",
-    502: "upstream unavailable",
-    503: "service unavailable",
-    504: "upstream timed out",
+    413: "request body too large: at most {max_body_bytes} bytes",
+    429: "too many requests; retry after Retry-After seconds",
+    502: "upstream unavailable; retry shortly",
+    503: "service unavailable; retry shortly",
+    504: "upstream timed out; retry shortly",
 }
 
 
@@ -469,7 +469,7 @@ def render_nginx_headers() -> str:
     )
 
 
-def render_nginx_errors() -> str:
+def render_nginx_errors(limits: Limits = DEFAULT_LIMITS) -> str:
     out = [
         GENERATED,
         "# nginx's own error answers in the API's error shape {statusCode, detail, extra} (JSON).\n"
@@ -479,7 +479,7 @@ def render_nginx_errors() -> str:
     for status in NGINX_ERRORS:
         out.append(f"error_page {status} @error{status};\n")
     for status, detail in NGINX_ERRORS.items():
-        body = _nginx_error_body(status, detail).replace("'", "\\'")
+        body = _nginx_error_body(status, detail.format(max_body_bytes=limits.max_body_bytes)).replace("'", "\\'")
         extra = "    add_header Retry-After 1 always;\n" if status == 429 else ""
         out.append(
             f"location @error{status} {{\n"
@@ -580,8 +580,9 @@ def render_nginx(s: NginxSettings | None = None) -> str:
     return (
         GENERATED
         + "# nginx as the alternative gateway: the same routes, limits and headers as Traefik.\n"
-        + "# Check: nginx -t -c <this file>. Differences from Traefik (docs/gateway-nginx.md): health checks\n"
-        + "# are passive (max_fails), there is no shadow mirroring and no sticky split.\n"
+        + "# Check: nginx -t -c <this file>. Differences from Traefik (docs/decisions.md): health checks are\n"
+        + "# passive (max_fails), no shadow mirroring, no sticky split; the split changes with\n"
+        + "# devstack.nginx.set_pdf_share (rewrites pdf-rollout.conf, then nginx -s reload).\n"
         + runtime
         + "worker_processes auto;\n"
         + f"error_log {s.error_log} warn;\n"
@@ -651,7 +652,7 @@ def nginx_files(s: NginxSettings | None = None) -> dict[str, str]:
     return {
         "nginx.conf": render_nginx(s),
         "security-headers.conf": render_nginx_headers(),
-        "errors.conf": render_nginx_errors().replace("{conf_dir}", s.conf_dir),
+        "errors.conf": render_nginx_errors(s.limits).replace("{conf_dir}", s.conf_dir),
         "pdf-rollout.conf": render_nginx_rollout(s.pdf_percent),
     }
 
