@@ -479,7 +479,9 @@ def render_nginx_errors(limits: Limits = DEFAULT_LIMITS) -> str:
     for status in NGINX_ERRORS:
         out.append(f"error_page {status} @error{status};\n")
     for status, detail in NGINX_ERRORS.items():
-        body = _nginx_error_body(status, detail.format(max_body_bytes=limits.max_body_bytes)).replace("'", "\\'")
+        body = _nginx_error_body(status, detail.format(max_body_bytes=limits.max_body_bytes)).replace(
+            "'", "\\'"
+        )
         extra = "    add_header Retry-After 1 always;\n" if status == 429 else ""
         out.append(
             f"location @error{status} {{\n"
