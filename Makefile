@@ -4,7 +4,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 PY := .venv/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help deps up soak test test-fast lint fmt bench rollout parity clean
+.PHONY: help deps up soak test test-fast lint fmt bench rollout parity clean containers routes
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,12 @@ test-fast: ## pure-logic tests only (marker `fast`): no server, no deps step, we
 
 lint: ## ruff lint + format check + mypy (types of libs/shared and both services)
 	@uv run --frozen ruff check . && uv run --frozen ruff format --check . && uv run --frozen mypy
+
+containers: deps ## build the images with podman, smoke-test them, run deploy/compose.yaml (podman-compose)
+	@./scripts/containers/run.sh
+
+routes: ## regenerate the gateway configs (Traefik, Kubernetes, nginx) from scripts/devstack/routes.py
+	@PYTHONPATH=scripts $(PY) -m devstack.routes
 
 fmt: ## format the code
 	@uv run ruff format . && uv run ruff check --fix .

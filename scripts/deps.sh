@@ -11,6 +11,7 @@ APT_PACKAGES=(
   qpdf poppler-utils      # PDF checks in tests (qpdf --check, pdftotext, pdftoppm)
   fonts-dejavu-core fonts-liberation2
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info  # WeasyPrint
+  nginx                   # the alternative gateway (gateway/nginx/): nginx -t and its contract tests
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -24,8 +25,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts its own redis/prometheus services on install; the stack runs its own on chosen ports
-  for svc in redis-server prometheus; do
+  # Debian starts its own redis/prometheus/nginx services on install; the stack runs its own on chosen ports
+  for svc in redis-server prometheus nginx; do
     (command -v systemctl >/dev/null && $SUDO systemctl disable --now "$svc" >/dev/null 2>&1) || true
     (command -v service >/dev/null && $SUDO service "$svc" stop >/dev/null 2>&1) || true
   done

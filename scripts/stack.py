@@ -102,6 +102,7 @@ def main() -> None:
         "core-api-internal": ("CORE_API_INTERNAL_PORT", 4001),
         "pdf-service": ("PDF_SERVICE_PORT", 4100),
         "pdf-worker-metrics": ("PDF_WORKER_METRICS_PORT", 4101),
+        "gateway-errors": ("GATEWAY_ERRORS_PORT", 4190),
         "redis": ("REDIS_PORT", 6379),
         "prometheus": ("PROMETHEUS_PORT", 9090),
     }
@@ -157,6 +158,7 @@ def main() -> None:
         "CORE_API_URL": f"http://127.0.0.1:{ports['core-api']}",
         "PDF_SERVICE_URL": f"http://127.0.0.1:{ports['pdf-service']}",
         "PDF_WORKER_METRICS_PORT": str(ports["pdf-worker-metrics"]),
+        "GATEWAY_ERRORS_URL": f"http://127.0.0.1:{ports['gateway-errors']}",
         "PYTHONUNBUFFERED": "1",
     }
     # one server per service here: an active health check could only turn a restart into 503s
@@ -215,6 +217,12 @@ def main() -> None:
         ),
         Program("pdf-worker", f"{py} -m pdf_service worker", priority=30, startsecs=5, stopwaitsecs=30),
         Program("gateway", f"{traefik} --configFile={static}", priority=40),
+        # the body of the gateway's own 413/429 (the API's error shape)
+        Program(
+            "gateway-errors",
+            f"{py} -m shared.gateway_errors --port {ports['gateway-errors']}",
+            priority=35,
+        ),
         Program(
             "prometheus",
             " ".join(prometheus_args(prom_config, DATA / "prometheus" / "data", ports["prometheus"])),

@@ -152,6 +152,17 @@ def start_traefik(
     return Server("traefik", web_port, proc, workdir, log, {"url": f"http://127.0.0.1:{web_port}"})
 
 
+def start_gateway_errors(workdir: Path, port: int | None = None) -> Server:
+    """The gateway-errors server (`python -m shared.gateway_errors`): bodies of the gateway's 413/429."""
+    port = port or free_port()
+    python = ROOT / ".venv" / "bin" / "python"
+    proc, log = _spawn(
+        "gateway-errors", [str(python), "-m", "shared.gateway_errors", "--port", str(port)], workdir
+    )
+    wait_port(port, proc, name="gateway-errors")
+    return Server("gateway-errors", port, proc, workdir, log, {"url": f"http://127.0.0.1:{port}"})
+
+
 def start_service(
     name: str,
     module: str,

@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from devstack.gateway import render_gateway
-from devstack.servers import Server, free_port, start_service, start_traefik
+from devstack.nginx import render_nginx_runtime, set_pdf_share, start_nginx
+from devstack.routes import NginxSettings, limits_from_env
+from devstack.servers import Server, free_port, start_gateway_errors, start_service, start_traefik
 
 #: every backend the gateway fronts; black-box tests iterate this list
 SERVICES = {
@@ -51,7 +53,16 @@ SHARED_STACK_LIMITS = {
 
 
 @pytest.fixture(scope="session")
-def stack(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[Stack]:
+def gateway_errors(test_tmp: Path) -> Iterator[str]:
+    """The server behind Traefik's gateway-errors middleware (the bodies of its own 413/429)."""
+    srv = start_gateway_errors(test_tmp / "gateway-errors")
+    os.environ["GATEWAY_ERRORS_URL"] = srv.url
+    yield srv.url
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(mongodb_url: str, redis_url: str, test_tmp: Path, gateway_errors: str) -> Iterator[Stack]:
     runtime = test_tmp / "stack"
     env = {
         **os.environ,
@@ -119,6 +130,7 @@ class Gateway:
     access_log: Path
     #: the access-log entries of the last `served_by` call
     last_entries: list[dict] = field(default_factory=list)
+    kind: str = "traefik"
 
     def access_entries(self, request_ids: set[str], timeout: float = 60.0) -> list[dict]:
         """The access-log lines of the requests sent with these X-Request-IDs (waits for all of them)."""
@@ -150,7 +162,7 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway_factory(test_tmp: Path) -> Iterator[Callable[..., Gateway]]:
+def gateway_factory(test_tmp: Path, gateway_errors: str) -> Iterator[Callable[..., Gateway]]:
     """Start private Traefik processes: `gateway_factory(core_api_url=..., pdf_service_url=..., **env)`.
 
     Extra keyword arguments become environment variables read by the dynamic config's templates
@@ -192,3 +204,119 @@ def gateway_factory(test_tmp: Path) -> Iterator[Callable[..., Gateway]]:
     yield start
     for traefik in started:
         traefik.stop()
+
+
+# ---- nginx, the alternative gateway (gateway/nginx/, generated from the same route list) ----
+
+
+@dataclass
+class NginxGateway:
+    """A private nginx in front of given backends, with its own config dir and JSON access log."""
+
+    url: str
+    internal: str
+    nginx: Server
+    conf: Path
+    access_log: Path
+    kind: str = "nginx"
+
+    def access_entries(self, request_ids: set[str], timeout: float = 5.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = []
+            if self.access_log.exists():
+                for line in self.access_log.read_text().splitlines():
+                    entry = json.loads(line)
+                    if entry.get("request_id") in request_ids:
+                        found.append(entry)
+            if len(found) >= len(request_ids) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+    def upstreams(self, paths: list[str]) -> Counter:
+        """Send one GET per path and count which upstream address answered each (from the access log)."""
+        run = uuid.uuid4().hex[:8]
+        ids = set()
+        # a connection per request: a reload closes the old workers' idle keep-alive connections, and a
+        # request sent on one at that moment is lost (the usual keep-alive race; clients retry)
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            for i, path in enumerate(paths):
+                rid = f"{run}-{i}"
+                ids.add(rid)
+                client.get(path, headers={"X-Request-ID": rid, "Connection": "close"})
+        return Counter(e["upstream"] for e in self.access_entries(ids))
+
+    def set_pdf_share(self, percent: int) -> None:
+        set_pdf_share(self.conf, percent)
+
+
+@pytest.fixture
+def nginx_factory(test_tmp: Path) -> Iterator[Callable[..., NginxGateway]]:
+    """Start private nginx processes: `nginx_factory(core_api_url=..., pdf_service_url=..., **env)`.
+
+    Keyword arguments named like the Traefik templates' environment (GATEWAY_RATE_AVERAGE, ...) set the
+    limits; pdf_percent the PDF split. Like gateway_factory, for the same tests.
+    """
+    started: list[Server] = []
+
+    def start(
+        core_api_url: str | list[str], pdf_service_url: str, pdf_percent: int = 0, **env: str
+    ) -> NginxGateway:
+        runtime = test_tmp / f"nginx-{uuid.uuid4().hex[:8]}"
+        web, internal = free_port(), free_port()
+        settings = NginxSettings(
+            listen=f"127.0.0.1:{web}",
+            internal_listen=f"127.0.0.1:{internal}",
+            core_api=tuple(
+                u.removeprefix("http://")
+                for u in ([core_api_url] if isinstance(core_api_url, str) else core_api_url)
+            ),
+            pdf_service=(pdf_service_url.removeprefix("http://"),),
+            limits=limits_from_env(env),
+            pdf_percent=pdf_percent,
+        )
+        conf = render_nginx_runtime(runtime, settings)
+        nginx = start_nginx(conf, web)
+        started.append(nginx)
+        return NginxGateway(
+            f"http://127.0.0.1:{web}", f"http://127.0.0.1:{internal}", nginx, conf, runtime / "access.json"
+        )
+
+    yield start
+    for nginx in started:
+        nginx.stop()
+
+
+@dataclass
+class Front:
+    """One gateway in front of the shared stack's services: what the gateway contract tests talk to."""
+
+    kind: str
+    gateway: str
+    internal: str
+
+
+@pytest.fixture(scope="session")
+def nginx_front(stack: Stack, test_tmp: Path) -> Iterator[Front]:
+    runtime = test_tmp / "nginx-stack"
+    web, internal = free_port(), free_port()
+    settings = NginxSettings(
+        listen=f"127.0.0.1:{web}",
+        internal_listen=f"127.0.0.1:{internal}",
+        core_api=(stack.env["CORE_API_URL"].removeprefix("http://"),),
+        pdf_service=(stack.env["PDF_SERVICE_URL"].removeprefix("http://"),),
+        limits=limits_from_env(SHARED_STACK_LIMITS),
+    )
+    nginx = start_nginx(render_nginx_runtime(runtime, settings), web)
+    try:
+        yield Front("nginx", f"http://127.0.0.1:{web}", f"http://127.0.0.1:{internal}")
+    finally:
+        nginx.stop()
+
+
+@pytest.fixture(params=["traefik", "nginx"])
+def front(request: pytest.FixtureRequest, stack: Stack) -> Front:
+    """The shared stack's services behind Traefik, then behind nginx (the same tests for both)."""
+    if request.param == "traefik":
+        return Front("traefik", stack.gateway, stack.internal)
+    return request.getfixturevalue("nginx_front")

@@ -47,6 +47,9 @@ PROCESS_VARIABLES = {
     "XDG_CACHE_HOME": None,  # fontconfig (WeasyPrint's fonts): its cache on the writable /tmp
 }
 SECRET_KEYS = {"JWT_SECRET", "METRICS_PASSWORD", "INTERNAL_TOKEN"}
+#: Deployments of our images that run another program than the service (no settings, no secrets):
+#: gateway-errors serves the bodies of the gateway's 413/429 (python -m shared.gateway_errors)
+NOT_THE_SERVICE = {"gateway-errors"}
 
 
 def render(tmp_path: Path, components: tuple[str, ...]) -> list[dict]:
@@ -314,7 +317,7 @@ def container_environments(docs: list[dict]) -> list[tuple[str, type, dict[str, 
     for name, w in pod_workloads(docs).items():
         for c in containers(w["spec"]["template"]):
             settings_cls = SETTINGS_OF_IMAGE.get(image_name(c["image"]))
-            if settings_cls is None:
+            if settings_cls is None or name in NOT_THE_SERVICE:
                 continue
             env: dict[str, str] = {}
             for ref in c.get("envFrom", []):  # later sources win, then `env`
