@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from beanie import Document, PydanticObjectId
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 
 def utcnow() -> datetime:
@@ -21,3 +21,11 @@ class TenantDocument(Document):
     empresa_id: PydanticObjectId
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Representante(BaseModel):
+    """Who signs for a party (empresa or cliente): printed on PIs and contratos."""
+
+    nome: str
+    cpf: str | None = None  # digits
+    cargo: str | None = None

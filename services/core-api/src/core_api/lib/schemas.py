@@ -8,6 +8,8 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from core_api.lib.validators import Cpf
+
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
@@ -107,3 +109,17 @@ def example_config(*examples: dict[str, Any]) -> ConfigDict:
     keeps them in pydantic's own JSON schema too.
     """
     return ConfigDict(example=examples[0], json_schema_extra={"examples": list(examples)})  # type: ignore[typeddict-unknown-key]
+
+
+class RepresentanteIn(CamelModel):
+    """The legal representative who signs for a party."""
+
+    nome: Annotated[str, Field(min_length=1, max_length=160)]
+    cpf: Cpf | None = Field(default=None, description="11 digits, punctuation optional; stored as digits")
+    cargo: Annotated[str, Field(max_length=120)] | None = None
+
+
+class RepresentanteRead(CamelModel):
+    nome: str
+    cpf: str | None = None
+    cargo: str | None = None

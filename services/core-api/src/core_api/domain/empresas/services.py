@@ -3,11 +3,14 @@ principal's empresa id, never by an id from the request."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from shared.auth import Principal
 
-from core_api.domain.empresas.models import Empresa
+from core_api.domain.empresas.logo import LogoStore, validate_logo
+from core_api.domain.empresas.models import Empresa, Logo
 from core_api.domain.empresas.schemas import EmpresaUpdate
 from core_api.lib.repository import parse_object_id
 
@@ -15,6 +18,7 @@ from core_api.lib.repository import parse_object_id
 class EmpresaService:
     def __init__(self, principal: Principal, state: State) -> None:
         self.empresa_id = parse_object_id(principal.empresa_id, "empresa")
+        self.logos = LogoStore(state.db)
 
     async def get(self) -> Empresa:
         empresa = await Empresa.get(self.empresa_id)
@@ -27,3 +31,43 @@ class EmpresaService:
         if changes:
             await Empresa.get_pymongo_collection().update_one({"_id": self.empresa_id}, {"$set": changes})
         return await self.get()
+
+    async def set_logo(self, content_type: str | None, body: bytes) -> Empresa:
+        kind = validate_logo(content_type, body)
+        old = (await self.get()).logo
+        stored = await self.logos.put(self.empresa_id, kind, body)
+        await Empresa.get_pymongo_collection().update_one(
+            {"_id": self.empresa_id}, {"$set": {"logo": stored}}
+        )
+        if old is not None:
+            await self.logos.delete(old.file_id)
+        return await self.get()
+
+    async def logo(self) -> tuple[Logo, bytes]:
+        empresa = await self.get()
+        if empresa.logo is None:
+            raise NotFoundException("your empresa has no logo; upload one with PUT /api/v1/empresa/logo")
+        return empresa.logo, await self.logos.read(empresa.logo.file_id)
+
+    async def delete_logo(self) -> None:
+        empresa = await self.get()
+        if empresa.logo is not None:
+            await Empresa.get_pymongo_collection().update_one(
+                {"_id": self.empresa_id}, {"$set": {"logo": None}}
+            )
+            await self.logos.delete(empresa.logo.file_id)
+
+
+async def empresa_profile(state: State, empresa: Empresa | None) -> dict[str, Any]:
+    """The empresa part of a document snapshot: its profile, with the logo inlined."""
+    if empresa is None:
+        return {}
+    profile = empresa.model_dump(
+        include={"nome", "cnpj", "endereco", "cidade", "uf", "telefone", "email", "representante"}
+    )
+    profile["id"] = str(empresa.id)
+    if empresa.logo is not None:
+        profile["logo_data_uri"] = await LogoStore(state.db).data_uri(
+            empresa.logo.file_id, empresa.logo.content_type
+        )
+    return profile
