@@ -236,11 +236,11 @@ async def seed_pis(ctx: DemoContext) -> None:
         ),
         (
             "Marina Costa (autônoma)",
-            ["SP-EMP-02"],
+            ["SP-EMP-01", "SP-EMP-02"],
             2,
-            420_000,
+            900_000,
             "Ateliê Marina Costa",
-            "Empena na Vila Mariana.",
+            "Duas empenas, Pinheiros e Vila Mariana.",
         ),
     ]:
         pi = await service.create(

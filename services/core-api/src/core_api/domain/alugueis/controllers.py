@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.alugueis.schemas import AluguelCreate, AluguelRead, PlacaDisponivel
 from core_api.domain.alugueis.services import AluguelService, DisponibilidadeService
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
@@ -33,22 +34,22 @@ class AluguelController(Controller):
         status: FromQuery[Literal["ativo", "cancelado"] | None] = None,
         inicio: Annotated[datetime | None, QueryParameter(description="overlapping this period")] = None,
         fim: FromQuery[datetime | None] = None,
-    ) -> Page[AluguelRead]:
+    ) -> Response[Page[AluguelRead]]:
         """Aluguéis of the caller's empresa; `inicio`/`fim` keep those overlapping the period."""
-        items, total = await aluguel_service.list(
-            placa_id=placa_id,
-            cliente_id=cliente_id,
-            pi_id=pi_id,
-            status=status,
-            inicio=inicio,
-            fim=fim,
-            params=list_params,
-        )
-        return Page[AluguelRead](
-            items=[AluguelRead.from_doc(a) for a in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+        return await list_response(
+            list_params,
+            AluguelRead,
+            lambda p: aluguel_service.list(
+                placa_id=placa_id,
+                cliente_id=cliente_id,
+                pi_id=pi_id,
+                status=status,
+                inicio=inicio,
+                fim=fim,
+                params=p,
+            ),
+            AluguelRead.from_doc,
+            "alugueis",
         )
 
     @post("/")
@@ -98,14 +99,14 @@ class DisponiveisController(Controller):
         inicio: FromQuery[datetime],
         fim: FromQuery[datetime],
         regiao_id: Annotated[str | None, QueryParameter(name="regiaoId")] = None,
-    ) -> Page[PlacaDisponivel]:
+    ) -> Response[Page[PlacaDisponivel]]:
         """Active placas free for the whole period [inicio, fim), optionally of one região."""
-        items, total = await disponibilidade_service.placas_livres(
-            inicio=inicio, fim=fim, regiao_id=regiao_id, params=list_params
-        )
-        return Page[PlacaDisponivel](
-            items=[PlacaDisponivel.from_doc(p) for p in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+        return await list_response(
+            list_params,
+            PlacaDisponivel,
+            lambda p: disponibilidade_service.placas_livres(
+                inicio=inicio, fim=fim, regiao_id=regiao_id, params=p
+            ),
+            PlacaDisponivel.from_doc,
+            "placas-disponiveis",
         )

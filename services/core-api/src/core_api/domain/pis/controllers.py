@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.pis.schemas import PICreate, PIRead, PIStatusPublico, PIUpdate
 from core_api.domain.pis.services import PIService, status_publico
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.listing import ListParams, provide_list_params
 from core_api.lib.schemas import Page
@@ -34,15 +35,15 @@ class PIController(Controller):
         status: FromQuery[PIStatusPublico | None] = None,
         inicio: Annotated[datetime | None, QueryParameter(description="overlapping this period")] = None,
         fim: FromQuery[datetime | None] = None,
-    ) -> Page[PIRead]:
-        items, total = await pi_service.list(
-            list_params, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=inicio, fim=fim
-        )
-        return Page[PIRead](
-            items=[PIRead.from_doc(p, status_publico(p)) for p in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+    ) -> Response[Page[PIRead]]:
+        return await list_response(
+            list_params,
+            PIRead,
+            lambda p: pi_service.list(
+                p, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=inicio, fim=fim
+            ),
+            lambda pi: PIRead.from_doc(pi, status_publico(pi)),
+            "pis",
         )
 
     @post("/")
