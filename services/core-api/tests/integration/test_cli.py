@@ -51,8 +51,13 @@ async def test_demo_data_loads_once_and_login_works(cli_env, core_client):
     placas = (await core_client.get("/api/v1/placas", params={"pageSize": 100}, headers=h)).json()
     regioes = (await core_client.get("/api/v1/regioes", headers=h)).json()
     clientes = (await core_client.get("/api/v1/clientes", headers=h)).json()
-    assert placas["total"] == 12 and 3 <= regioes["total"] <= 4 and clientes["total"] == 5  # loaded once
-    assert {p["cidade"] for p in placas["items"]} == {"São Paulo"}
+    assert placas["total"] == 14 and regioes["total"] == 5 and clientes["total"] == 5  # loaded once
+    # Lei Cidade Limpa: no outdoor on São Paulo's streets; the capital's placas are empenas
+    capital = [p for p in placas["items"] if p["cidade"] == "São Paulo"]
+    assert capital and {p["tipo"] for p in capital} == {"empena"}
+    assert len({p["cidade"] for p in placas["items"]}) >= 5
+    empresa = (await core_client.get("/api/v1/empresa", headers=h)).json()
+    assert empresa["cidade"] == "Guarulhos" and empresa["representante"]["nome"]
 
 
 async def test_create_empresa_then_login(cli_env, core_client):

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import jinja2
 
 from shared.documents import formatting
+from shared.documents.clausulas import clausulas_of
 from shared.documents.snapshot import DocumentKind, DocumentSnapshot
 
 ASSETS_DIR = (Path(__file__).parent / "assets").resolve()
@@ -49,8 +50,16 @@ def template_env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(brl=formatting.brl, data_br=formatting.data_br)
+    env.filters.update(
+        brl=formatting.brl,
+        data_br=formatting.data_br,
+        documento_br=formatting.documento_br,
+        documento_rotulado=formatting.documento_rotulado,
+        percentual=formatting.percentual,
+    )
     env.globals.update(
+        bissemanas=formatting.bissemanas,
+        clausulas_of=clausulas_of,
         dias=formatting.dias,
         dimensoes=formatting.dimensoes,
         data_extenso=formatting.data_extenso,

@@ -47,11 +47,23 @@ class SnapshotModel(BaseModel):
     )
 
 
+class RepresentanteSnapshot(SnapshotModel):
+    """Who signs for a party: name, CPF and position."""
+
+    nome: ShortText
+    cpf: ShortText | None = None
+    cargo: ShortText | None = None
+
+
 class EmpresaSnapshot(SnapshotModel):
     id: ShortText
     nome: ShortText
     cnpj: ShortText | None = None
     endereco: ShortText | None = None
+    #: the sede's city and state: the place on the signature line and the foro
+    cidade: ShortText | None = None
+    uf: ShortText | None = None
+    representante: RepresentanteSnapshot | None = None
     telefone: ShortText | None = None
     email: ShortText | None = None
     #: optional logo as an inline PNG/JPEG data URI (never a URL: the renderer fetches nothing)
@@ -73,6 +85,7 @@ class ClienteSnapshot(SnapshotModel):
     email: ShortText | None = None
     telefone: ShortText | None = None
     responsavel: ShortText | None = None
+    representante: RepresentanteSnapshot | None = None
 
 
 class PlacaSnapshot(SnapshotModel):
@@ -89,6 +102,47 @@ class PlacaSnapshot(SnapshotModel):
     inicio: LocalDate | None = None
     fim: LocalDate | None = None
     valor_centavos: int | None = Field(default=None, ge=0)
+    #: discount on this placa's value (the item's net value is valor - desconto)
+    desconto_centavos: int | None = Field(default=None, ge=0)
+
+
+class Parcela(SnapshotModel):
+    vencimento: LocalDate
+    valor_centavos: int = Field(ge=0)
+
+
+class Pagamento(SnapshotModel):
+    """Payment terms: à vista (one payment) or parcelado (instalments with due dates). They choose
+    the payment and rescission clauses of the contrato."""
+
+    forma: Literal["avista", "parcelado"]
+    parcelas: list[Parcela] = Field(min_length=1, max_length=60)
+    #: boleto, PIX, transferência …
+    meio: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Pagamento:
+        if self.forma == "avista" and len(self.parcelas) != 1:
+            raise ValueError("pagamento à vista has exactly one parcela")
+        if self.forma == "parcelado" and len(self.parcelas) < 2:
+            raise ValueError("pagamento parcelado has at least two parcelas")
+        dates = [p.vencimento for p in self.parcelas]
+        if dates != sorted(dates):
+            raise ValueError("parcelas must be in due-date order")
+        return self
+
+
+class AgenciaSnapshot(SnapshotModel):
+    """The advertising agency that placed the order, and its commission (basis points: 2000 = 20 %)."""
+
+    nome: ShortText
+    documento: ShortText | None = None
+    comissao_bp: int = Field(default=2000, ge=0, le=10_000)
+
+
+class Clausula(SnapshotModel):
+    titulo: ShortText
+    texto: LongText
 
 
 class Periodo(SnapshotModel):
@@ -124,3 +178,26 @@ class DocumentSnapshot(SnapshotModel):
     clausulas: list[LongText] = Field(default_factory=list, max_length=200)
     #: contrato only: the PI it was made from
     pi_numero: ShortText | None = None
+    pagamento: Pagamento | None = None
+    agencia: AgenciaSnapshot | None = None
+    #: the material the campaign is printed on, who produces it and by when it is delivered
+    material: Literal["lona", "papel", "adesivo", "digital"] | None = None
+    producao_material: Literal["contratante", "contratada"] | None = None
+    material_entrega_ate: LocalDate | None = None
+    #: who authorised the PI for the cliente, and when
+    autorizado_por: ShortText | None = None
+    autorizado_em: LocalDate | None = None
+    #: contrato only: the clause set it was signed with, resolved (so it always prints the same
+    #: text); when absent the default set of `shared.documents.clausulas` is resolved at render time
+    clausulas_contrato: list[Clausula] | None = Field(default=None, max_length=200)
+    clausulas_versao: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _payments_add_up(self) -> DocumentSnapshot:
+        if self.pagamento is not None:
+            total = sum(p.valor_centavos for p in self.pagamento.parcelas)
+            if total != self.valor_total_centavos:
+                raise ValueError(
+                    f"the parcelas add up to {total} centavos but valorTotalCentavos is {self.valor_total_centavos}"
+                )
+        return self

@@ -13,6 +13,7 @@ from core_api.domain import (
     contratos,
     documentos,
     empresas,
+    ocupacao,
     pdf_jobs,
     pis,
     placas,
@@ -23,7 +24,20 @@ from core_api.domain import (
 if TYPE_CHECKING:
     from core_api.settings import CoreApiSettings
 
-AREAS = [empresas, users, auth, regioes, placas, clientes, alugueis, pis, contratos, documentos, pdf_jobs]
+AREAS = [
+    empresas,
+    users,
+    auth,
+    regioes,
+    placas,
+    clientes,
+    alugueis,
+    pis,
+    contratos,
+    documentos,
+    pdf_jobs,
+    ocupacao,
+]
 
 
 def all_controllers(settings: CoreApiSettings) -> list:

@@ -1,5 +1,5 @@
 """Demo data for a fresh database (`core-api demo-data`): one empresa, its admin, regiões, placas,
-clientes, aluguéis, PIs and a contrato in São Paulo.
+clientes, aluguéis, PIs and a contrato in the São Paulo metropolitan region and Campinas.
 
 One function per area, each taking the `DemoContext` built so far and adding its ids to it; another
 area extends the demo by writing `seed_<area>(ctx)` and adding it to `SEEDERS`. Aluguéis, PIs and
@@ -29,7 +29,7 @@ from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password, verify_password
-from core_api.lib.documents import utcnow
+from core_api.lib.documents import Representante, utcnow
 
 DEMO_EMPRESA = "Outdoor Demo"
 DEMO_EMAIL = "demo@outdoor.local"
@@ -50,7 +50,16 @@ class DemoContext:
 
 
 async def seed_empresa(password: str) -> DemoContext:
-    empresa = await Empresa(nome=DEMO_EMPRESA, cnpj="11222333000181").insert()
+    empresa = await Empresa(
+        nome=DEMO_EMPRESA,
+        cnpj="11222333000181",
+        endereco="Av. Monteiro Lobato, 1200, sala 34 — Macedo",
+        cidade="Guarulhos",
+        uf="SP",
+        telefone="(11) 2400-0000",
+        email="comercial@outdoordemo.example",
+        representante=Representante(nome="Helena Prado", cpf="52998224725", cargo="Diretora comercial"),
+    ).insert()
     admin = await User(
         empresa_id=empresa.id,
         nome="Admin Demo",
@@ -61,57 +70,107 @@ async def seed_empresa(password: str) -> DemoContext:
     return DemoContext(empresa_id=empresa.id, admin_id=admin.id)  # type: ignore[arg-type]
 
 
+#: São Paulo's Lei Cidade Limpa (Lei 14.223/2006) bans outdoors on the capital's streets: the demo's
+#: outdoors stand in the metropolitan region and Campinas, where municipal law licenses them, and in
+#: the capital it rents building-side panels (empenas) on the private lots the law still allows.
+_REGIOES = [
+    ("Guarulhos", "Via Dutra, Centro, Cumbica", "Guarulhos", "SP"),
+    ("Grande ABC", "Santo André, São Bernardo do Campo, Via Anchieta", "Santo André", "SP"),
+    ("Osasco e Barueri", "Rodovia Castello Branco, Alphaville", "Osasco", "SP"),
+    ("Campinas", "Rodovia Anhanguera, Dom Pedro I", "Campinas", "SP"),
+]
+
+_PLACAS = [
+    ("GRU-001", "Guarulhos", "Rod. Presidente Dutra, km 225, pista sul", "outdoor 9x3", 220000),
+    ("GRU-002", "Guarulhos", "Av. Tiradentes, 1500 - Centro", "outdoor 9x3", 180000),
+    ("GRU-003", "Guarulhos", "Rod. Hélio Smidt, km 2 (acesso ao aeroporto)", "painel rodoviário", 390000),
+    ("ABC-001", "Grande ABC", "Av. Industrial, 600 - Santo André", "outdoor 9x3", 170000),
+    ("ABC-002", "Grande ABC", "Via Anchieta, km 21, São Bernardo do Campo", "painel rodoviário", 350000),
+    ("ABC-003", "Grande ABC", "Av. Kennedy, 900 - São Bernardo do Campo", "outdoor 9x3", 160000),
+    ("OSA-001", "Osasco e Barueri", "Rod. Castello Branco, km 20, pista norte", "painel rodoviário", 380000),
+    ("OSA-002", "Osasco e Barueri", "Av. dos Autonomistas, 2500 - Osasco", "outdoor 9x3", 190000),
+    ("OSA-003", "Osasco e Barueri", "Av. Yojiro Takaoka, 4000 - Alphaville", "frontlight", 300000),
+    ("CPS-001", "Campinas", "Rod. Anhanguera, km 98, sentido capital", "painel rodoviário", 330000),
+    ("CPS-002", "Campinas", "Av. John Boyd Dunlop, 3000", "outdoor 9x3", 150000),
+    ("CPS-003", "Campinas", "Rod. Dom Pedro I, km 131", "outdoor 9x3", 140000),
+]
+#: the capital's empenas (building sides); the número names the building, the size is the panel's
+_EMPENAS = [
+    ("SP-EMP-01", "Av. Rebouças, 3970 - Pinheiros (empena lateral, edifício comercial)", 1500, 2400, 480000),
+    ("SP-EMP-02", "Rua Vergueiro, 2000 - Vila Mariana (empena cega)", 1200, 2000, 420000),
+]
+
+
 async def seed_regioes(ctx: DemoContext) -> None:
-    for nome, descricao in [
-        ("Centro", "Sé, República, Bela Vista"),
-        ("Zona Sul", "Moema, Vila Mariana, Santo Amaro"),
-        ("Zona Oeste", "Pinheiros, Lapa, Butantã"),
-        ("Zona Leste", "Tatuapé, Mooca, Penha"),
-    ]:
+    for nome, descricao, _, _ in [*_REGIOES, ("São Paulo (capital)", "Empenas em lotes privados", "", "")]:
         regiao = await Regiao(empresa_id=ctx.empresa_id, nome=nome, descricao=descricao).insert()
         ctx.regioes[nome] = regiao.id  # type: ignore[assignment]
 
 
-_PLACAS = [
-    ("SP-001", "Centro", "Av. Paulista, 1578 - Bela Vista", "frontlight", 350000),
-    ("SP-002", "Centro", "Rua da Consolação, 2200 - Consolação", "outdoor", 220000),
-    ("SP-003", "Centro", "Av. Ipiranga, 344 - República", "outdoor", 210000),
-    ("SP-004", "Zona Sul", "Av. Ibirapuera, 3103 - Moema", "painel digital", 480000),
-    ("SP-005", "Zona Sul", "Av. Santo Amaro, 4500 - Brooklin", "outdoor", 190000),
-    ("SP-006", "Zona Sul", "Rua Domingos de Morais, 2564 - Vila Mariana", "outdoor", 180000),
-    ("SP-007", "Zona Oeste", "Av. Rebouças, 3970 - Pinheiros", "frontlight", 300000),
-    ("SP-008", "Zona Oeste", "Rua Clélia, 1800 - Lapa", "outdoor", 160000),
-    ("SP-009", "Zona Oeste", "Av. Prof. Francisco Morato, 2700 - Butantã", "outdoor", 150000),
-    ("SP-010", "Zona Leste", "Rua Tuiuti, 2200 - Tatuapé", "outdoor", 170000),
-    ("SP-011", "Zona Leste", "Av. Paes de Barros, 1000 - Mooca", "painel digital", 390000),
-    ("SP-012", "Zona Leste", "Av. Amador Bueno da Veiga, 1500 - Penha", "outdoor", 140000),
-]
-
-
 async def seed_placas(ctx: DemoContext) -> None:
+    cidades = {nome: (cidade, uf) for nome, _, cidade, uf in _REGIOES}
     for numero, regiao, endereco, tipo, valor in _PLACAS:
+        cidade, uf = cidades[regiao]
         placa = await Placa(
             empresa_id=ctx.empresa_id,
             numero=numero,
             regiao_id=ctx.regioes[regiao],
             endereco=endereco,
+            cidade=cidade if "São Bernardo" not in endereco else "São Bernardo do Campo",
+            uf=uf,
+            tipo=tipo,
+            largura_cm=900 if "outdoor" in tipo else 1200,
+            altura_cm=300 if "outdoor" in tipo else 400,
+            valor_mensal_centavos=valor,
+        ).insert()
+        ctx.placas[numero] = placa.id  # type: ignore[assignment]
+    for numero, endereco, largura, altura, valor in _EMPENAS:
+        placa = await Placa(
+            empresa_id=ctx.empresa_id,
+            numero=numero,
+            regiao_id=ctx.regioes["São Paulo (capital)"],
+            endereco=endereco,
             cidade="São Paulo",
             uf="SP",
-            tipo=tipo,
-            largura_cm=900,
-            altura_cm=300,
+            tipo="empena",
+            largura_cm=largura,
+            altura_cm=altura,
             valor_mensal_centavos=valor,
         ).insert()
         ctx.placas[numero] = placa.id  # type: ignore[assignment]
 
 
 async def seed_clientes(ctx: DemoContext) -> None:
-    for nome, documento, email, responsavel in [
-        ("Padaria Pão de Ouro", "11444777000161", "contato@paodeouro.example", "João Pereira"),
-        ("Academia Corpo em Forma", "45723174000110", "marketing@corpoemforma.example", "Carla Dias"),
-        ("Imobiliária Horizonte", "60701190000104", "midia@horizonte.example", "Renato Lima"),
-        ("Auto Escola Direção Certa", "33000167000101", "contato@direcaocerta.example", "Paula Ramos"),
-        ("Marina Costa (autônoma)", "52998224725", "marina.costa@example.com", "Marina Costa"),
+    for nome, documento, email, responsavel, endereco in [
+        (
+            "Padaria Pão de Ouro",
+            "11444777000161",
+            "contato@paodeouro.example",
+            "João Pereira",
+            "Guarulhos - SP",
+        ),
+        (
+            "Academia Corpo em Forma",
+            "45723174000110",
+            "marketing@corpoemforma.example",
+            "Carla Dias",
+            "Santo André - SP",
+        ),
+        ("Imobiliária Horizonte", "60701190000104", "midia@horizonte.example", "Renato Lima", "Osasco - SP"),
+        (
+            "Auto Escola Direção Certa",
+            "33000167000101",
+            "contato@direcaocerta.example",
+            "Paula Ramos",
+            "Campinas - SP",
+        ),
+        (
+            "Marina Costa (autônoma)",
+            "52998224725",
+            "marina.costa@example.com",
+            "Marina Costa",
+            "São Paulo - SP",
+        ),
     ]:
         cliente = await Cliente(
             empresa_id=ctx.empresa_id,
@@ -120,7 +179,8 @@ async def seed_clientes(ctx: DemoContext) -> None:
             email=email,
             telefone="(11) 3000-0000",
             responsavel=responsavel,
-            endereco="São Paulo - SP",
+            endereco=endereco,
+            representante=Representante(nome=responsavel),
         ).insert()
         ctx.clientes[nome] = cliente.id  # type: ignore[assignment]
 
@@ -155,9 +215,9 @@ async def seed_alugueis(ctx: DemoContext) -> None:
             ).id
         )
         for placa, cliente, start, months, valor in [
-            ("SP-001", "Padaria Pão de Ouro", 1, 1, 350_000),
-            ("SP-004", "Academia Corpo em Forma", 1, 2, 960_000),
-            ("SP-010", "Auto Escola Direção Certa", 2, 1, 170_000),
+            ("GRU-001", "Padaria Pão de Ouro", 1, 1, 220_000),
+            ("ABC-002", "Academia Corpo em Forma", 1, 2, 700_000),
+            ("CPS-002", "Auto Escola Direção Certa", 2, 1, 150_000),
         ]
     ]
 
@@ -168,13 +228,20 @@ async def seed_pis(ctx: DemoContext) -> None:
     for cliente, placas, start, valor, produto, descricao in [
         (
             "Imobiliária Horizonte",
-            ["SP-002", "SP-005", "SP-007"],
+            ["OSA-001", "OSA-002", "OSA-003"],
             1,
-            690_000,
+            870_000,
             "Lançamento Residencial Horizonte",
             "Três faces em vias de alto fluxo durante o mês de lançamento.",
         ),
-        ("Marina Costa (autônoma)", ["SP-008", "SP-009"], 2, 290_000, "Ateliê Marina Costa", None),
+        (
+            "Marina Costa (autônoma)",
+            ["SP-EMP-01", "SP-EMP-02"],
+            2,
+            900_000,
+            "Ateliê Marina Costa",
+            "Duas empenas, Pinheiros e Vila Mariana.",
+        ),
     ]:
         pi = await service.create(
             PICreate(

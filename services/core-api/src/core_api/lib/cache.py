@@ -48,6 +48,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from shared import metrics
 
+from core_api.lib.listing import wanted_format
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -373,6 +375,11 @@ class TenantCacheMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
+        if wanted_format(Request(scope)) == "csv":
+            # a streamed CSV export is neither cached nor buffered for an ETag
+            state[_STATE_BYPASS] = True
+            await self.app(scope, receive, send)
+            return
         if empresa_id is None or getattr(user, "role", None) == "admin":
             state[_STATE_BYPASS] = True
             await self._with_etag(scope, receive, send, private_cache="no-store")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from beanie import Document, PydanticObjectId
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 
 def utcnow() -> datetime:
@@ -23,3 +23,11 @@ class TenantDocument(Document):
     updated_at: datetime = Field(default_factory=utcnow)
     #: bumped by every write (see `TenantRepository.write`): the condition of each update
     version: int = 0
+
+
+class Representante(BaseModel):
+    """Who signs for a party (empresa or cliente): printed on PIs and contratos."""
+
+    nome: str
+    cpf: str | None = None  # digits
+    cargo: str | None = None

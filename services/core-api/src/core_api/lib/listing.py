@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+from litestar import Request
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
@@ -19,15 +20,30 @@ from pydantic import ValidationError as PydanticValidationError
 
 from core_api.lib.schemas import MAX_PAGE_SIZE, AwareDatetime
 
+ListFormat = Literal["json", "csv"]
+CSV_MEDIA_TYPE = "text/csv"
+
+
+def wanted_format(request: Request[Any, Any, Any]) -> ListFormat:
+    """`?format=` when given, else what the Accept header prefers (JSON unless it asks for CSV)."""
+    explicit = request.query_params.get("format")
+    if explicit in ("json", "csv"):
+        return explicit  # type: ignore[return-value]
+    best = request.accept.best_match(["application/json", CSV_MEDIA_TYPE], default="application/json")
+    return "csv" if best == CSV_MEDIA_TYPE else "json"
+
 
 @dataclass(frozen=True)
 class ListParams:
     page: int
     page_size: int
     sort: str | None
+    #: csv: the whole list (every page, same filters and sort) streamed as text/csv
+    format: ListFormat = "json"
 
 
 async def _list_params(
+    request: Request[Any, Any, Any],
     page: Annotated[int, QueryParameter(ge=1, le=1_000_000, description="1-based page number")] = 1,
     page_size: Annotated[
         int,
@@ -42,8 +58,16 @@ async def _list_params(
             description="field to sort by, `-` prefix for descending (e.g. `numero`, `-createdAt`)",
         ),
     ] = None,
+    fmt: Annotated[
+        ListFormat | None,
+        QueryParameter(
+            name="format",
+            description="`csv`: the whole list (every page, with the same filters and sort) streamed as a "
+            "`text/csv` download; also chosen by `Accept: text/csv`. Default: JSON pages.",
+        ),
+    ] = None,
 ) -> ListParams:
-    return ListParams(page=page, page_size=page_size, sort=sort)
+    return ListParams(page=page, page_size=page_size, sort=sort, format=fmt or wanted_format(request))
 
 
 #: register under the name `list_params` on a controller or route

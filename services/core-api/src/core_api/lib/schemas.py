@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from core_api.lib.validators import refuse_control_characters
+from core_api.lib.validators import Cpf, refuse_control_characters
 
 T = TypeVar("T")
 
@@ -144,3 +144,17 @@ def example_config(*examples: dict[str, Any]) -> ConfigDict:
     keeps them in pydantic's own JSON schema too.
     """
     return ConfigDict(example=examples[0], json_schema_extra={"examples": list(examples)})  # type: ignore[typeddict-unknown-key]
+
+
+class RepresentanteIn(CamelModel):
+    """The legal representative who signs for a party."""
+
+    nome: Annotated[str, Field(min_length=1, max_length=160)]
+    cpf: Cpf | None = Field(default=None, description="11 digits, punctuation optional; stored as digits")
+    cargo: Annotated[str, Field(max_length=120)] | None = None
+
+
+class RepresentanteRead(CamelModel):
+    nome: str
+    cpf: str | None = None
+    cargo: str | None = None

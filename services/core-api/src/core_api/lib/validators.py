@@ -94,6 +94,13 @@ def normalize_cnpj(value: str) -> str:
     return _digits(value)
 
 
+def normalize_cpf(value: str) -> str:
+    """Digits only; raises if the check digits are wrong."""
+    if not is_valid_cpf(value):
+        raise ValueError("not a valid CPF (11 digits with correct check digits, e.g. 123.456.789-09)")
+    return _digits(value)
+
+
 def normalize_cpf_or_cnpj(value: str) -> str:
     """Digits only; 11 digits must be a valid CPF, 14 a valid CNPJ."""
     d = _digits(value)
@@ -120,5 +127,6 @@ def normalize_uf(value: str) -> str:
 
 Email = Annotated[str, Field(max_length=254), AfterValidator(normalize_email)]
 Cnpj = Annotated[str, Field(max_length=20), AfterValidator(normalize_cnpj)]
+Cpf = Annotated[str, Field(max_length=20), AfterValidator(normalize_cpf)]
 CpfOrCnpj = Annotated[str, Field(max_length=20), AfterValidator(normalize_cpf_or_cnpj)]
 Uf = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(normalize_uf)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.alugueis.schemas import AluguelCreate, AluguelRead, PlacaDisponivel
 from core_api.domain.alugueis.services import AluguelService, DisponibilidadeService
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, datetime_query, parse_datetime_query, provide_list_params
@@ -34,22 +35,23 @@ class AluguelController(Controller):
         status: FromQuery[Literal["ativo", "cancelado"] | None] = None,
         inicio: Annotated[str | None, datetime_query("overlapping this period: its start")] = None,
         fim: Annotated[str | None, datetime_query("overlapping this period: its end")] = None,
-    ) -> Page[AluguelRead]:
+    ) -> Response[Page[AluguelRead]]:
         """Aluguéis of the caller's empresa; `inicio`/`fim` keep those overlapping the period."""
-        items, total = await aluguel_service.list(
-            placa_id=placa_id,
-            cliente_id=cliente_id,
-            pi_id=pi_id,
-            status=status,
-            inicio=parse_datetime_query(inicio, "inicio"),
-            fim=parse_datetime_query(fim, "fim"),
-            params=list_params,
-        )
-        return Page[AluguelRead](
-            items=[AluguelRead.from_doc(a) for a in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+        desde, ate = parse_datetime_query(inicio, "inicio"), parse_datetime_query(fim, "fim")
+        return await list_response(
+            list_params,
+            AluguelRead,
+            lambda p: aluguel_service.list(
+                placa_id=placa_id,
+                cliente_id=cliente_id,
+                pi_id=pi_id,
+                status=status,
+                inicio=desde,
+                fim=ate,
+                params=p,
+            ),
+            AluguelRead.from_doc,
+            "alugueis",
         )
 
     @post("/", raises=[NotFoundException, ConflictException])
@@ -99,17 +101,15 @@ class DisponiveisController(Controller):
         inicio: Annotated[str, datetime_query("start of the period")],
         fim: Annotated[str, datetime_query("end of the period (exclusive)")],
         regiao_id: Annotated[str | None, QueryParameter(name="regiaoId")] = None,
-    ) -> Page[PlacaDisponivel]:
+    ) -> Response[Page[PlacaDisponivel]]:
         """Active placas free for the whole period [inicio, fim), optionally of one região."""
-        items, total = await disponibilidade_service.placas_livres(
-            inicio=parse_datetime_query(inicio, "inicio"),
-            fim=parse_datetime_query(fim, "fim"),
-            regiao_id=regiao_id,
-            params=list_params,
-        )
-        return Page[PlacaDisponivel](
-            items=[PlacaDisponivel.from_doc(p) for p in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+        desde, ate = parse_datetime_query(inicio, "inicio"), parse_datetime_query(fim, "fim")
+        return await list_response(
+            list_params,
+            PlacaDisponivel,
+            lambda p: disponibilidade_service.placas_livres(
+                inicio=desde, fim=ate, regiao_id=regiao_id, params=p
+            ),
+            PlacaDisponivel.from_doc,
+            "placas-disponiveis",
         )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.clientes.schemas import ClienteCreate, ClienteRead, ClienteUpdate
 from core_api.domain.clientes.services import ClienteService
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
@@ -30,13 +31,13 @@ class ClienteController(Controller):
             str | None,
             QueryParameter(max_length=100, description="search in nome, documento, email, responsavel"),
         ] = None,
-    ) -> Page[ClienteRead]:
-        items, total = await clientes_service.list(list_params, q)
-        return Page[ClienteRead](
-            items=[ClienteRead.model_validate(c) for c in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+    ) -> Response[Page[ClienteRead]]:
+        return await list_response(
+            list_params,
+            ClienteRead,
+            lambda p: clientes_service.list(p, q),
+            ClienteRead.model_validate,
+            "clientes",
         )
 
     @post("/", summary="Create a cliente", raises=[ConflictException])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, IndexModel
 
-from core_api.lib.documents import TenantDocument
+from core_api.lib.documents import Representante, TenantDocument
 
 
 class Cliente(TenantDocument):
@@ -14,6 +14,8 @@ class Cliente(TenantDocument):
     telefone: str | None = None
     responsavel: str | None = None
     endereco: str | None = None
+    #: who signs PIs and contratos for the cliente
+    representante: Representante | None = None
 
     class Settings:
         name = "clientes"

@@ -5,7 +5,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from core_api.lib.schemas import CamelModel, IdStr, PatchModel, example_config
+from core_api.lib.schemas import (
+    CamelModel,
+    IdStr,
+    PatchModel,
+    RepresentanteIn,
+    RepresentanteRead,
+    example_config,
+)
 from core_api.lib.validators import CpfOrCnpj, Email
 
 NomeCliente = Annotated[str, Field(min_length=1, max_length=160)]
@@ -23,6 +30,9 @@ class ClienteCreate(CamelModel):
     telefone: Telefone | None = None
     responsavel: ShortText | None = None
     endereco: Endereco | None = None
+    representante: RepresentanteIn | None = Field(
+        default=None, description="the legal representative who signs for the cliente"
+    )
 
     model_config = example_config(
         {
@@ -44,6 +54,7 @@ class ClienteUpdate(PatchModel):
     telefone: Telefone | None = None
     responsavel: ShortText | None = None
     endereco: Endereco | None = None
+    representante: RepresentanteIn | None = None
 
     model_config = example_config({"telefone": "(11) 98888-7777"})
 
@@ -56,5 +67,6 @@ class ClienteRead(CamelModel):
     telefone: str | None
     responsavel: str | None
     endereco: str | None
+    representante: RepresentanteRead | None = None
     created_at: datetime
     updated_at: datetime

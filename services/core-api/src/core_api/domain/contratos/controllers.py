@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.contratos.schemas import ContratoCreate, ContratoRead
 from core_api.domain.contratos.services import ContratoService
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
@@ -30,13 +31,13 @@ class ContratoController(Controller):
         list_params: NamedDependency[ListParams],
         pi_id: Annotated[str | None, QueryParameter(name="piId")] = None,
         cliente_id: Annotated[str | None, QueryParameter(name="clienteId")] = None,
-    ) -> Page[ContratoRead]:
-        items, total = await contrato_service.list(list_params, pi_id=pi_id, cliente_id=cliente_id)
-        return Page[ContratoRead](
-            items=[ContratoRead.from_doc(c) for c in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+    ) -> Response[Page[ContratoRead]]:
+        return await list_response(
+            list_params,
+            ContratoRead,
+            lambda p: contrato_service.list(p, pi_id=pi_id, cliente_id=cliente_id),
+            ContratoRead.from_doc,
+            "contratos",
         )
 
     @post("/", raises=[NotFoundException, ConflictException])

@@ -10,12 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from beanie import PydanticObjectId
 from litestar.datastructures import State
 from shared.auth import Principal
 from shared.documents import DocumentKind, DocumentSnapshot
 from shared.documents.snapshot import LOCAL_TZ
 
 from core_api.domain.contratos.services import ContratoService
+from core_api.domain.empresas.models import Empresa
+from core_api.domain.empresas.services import empresa_profile
 from core_api.domain.pis.services import PIService
 
 #: printed where core-api no longer has a referenced record (a deleted cliente, placa or região)
@@ -58,11 +61,14 @@ def document_snapshot(raw: dict[str, Any]) -> DocumentSnapshot:
             "source_id": source_id,
             "numero": numero,
             "emitido_em": _local_date(emitido_em),
-            "empresa": {"id": empresa["id"], "nome": empresa["nome"], "cnpj": empresa.get("cnpj")},
+            "empresa": empresa,
             "cliente": {
                 "id": cliente["id"],
                 "nome": cliente.get("nome") or MISSING,
-                **{k: cliente.get(k) for k in ("documento", "endereco", "email", "telefone", "responsavel")},
+                **{
+                    k: cliente.get(k)
+                    for k in ("documento", "endereco", "email", "telefone", "responsavel", "representante")
+                },
             },
             # the first and last booked days (America/Sao_Paulo), as the PI's aluguéis hold them
             "periodo": {"inicio": pi["dia_inicio"], "fim": pi["dia_fim"]},
@@ -99,4 +105,8 @@ class DocumentSnapshotService:
             raw = await ContratoService(self.principal, self.state).snapshot(source_id)
         else:
             raw = await PIService(self.principal, self.state).snapshot(source_id)
+        # the empresa's whole profile (sede, contacts, representative, logo inlined)
+        raw["empresa"] = await empresa_profile(
+            self.state, await Empresa.get(PydanticObjectId(raw["empresa"]["id"]))
+        )
         return document_snapshot(raw)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, patch
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 from shared.auth import admin_guard
 
+from core_api.domain.empresas.logo import MAX_LOGO_BYTES
 from core_api.domain.empresas.schemas import EmpresaRead, EmpresaUpdate
 from core_api.domain.empresas.services import EmpresaService
 from core_api.lib.deps import provide_service
@@ -19,13 +22,15 @@ class EmpresaController(Controller):
     tags = ["empresa"]
     dependencies = {"empresas_service": provide_service(EmpresaService)}
 
-    @get("/", summary="Your empresa", raises=[NotFoundException])
+    @get("/", summary="Your empresa and its profile", raises=[NotFoundException])
     async def get_empresa(self, empresas_service: NamedDependency[EmpresaService]) -> EmpresaRead:
         return EmpresaRead.model_validate(await empresas_service.get())
 
     @patch(
         "/",
-        summary="Change your empresa's name or CNPJ (admin)",
+        summary="Change your empresa's profile (admin)",
+        description="Name, CNPJ, sede (endereço, cidade, UF), contacts and legal representative: what "
+        "PIs and contratos print. Omitted fields are unchanged; null clears an optional one.",
         guards=[admin_guard],
         raises=[NotFoundException, ConflictException],
     )
@@ -33,3 +38,33 @@ class EmpresaController(Controller):
         self, empresas_service: NamedDependency[EmpresaService], data: JSONBody[EmpresaUpdate]
     ) -> EmpresaRead:
         return EmpresaRead.model_validate(await empresas_service.update(data))
+
+    @put(
+        "/logo",
+        summary="Upload your empresa's logo (admin)",
+        description=f"The image's bytes as the request body, `Content-Type: image/png` or `image/jpeg`, at "
+        f"most {MAX_LOGO_BYTES // 1024} KB and 4000 px a side. The image is checked by its content, not "
+        "by its header; it replaces the previous logo and is printed on PIs and contratos.",
+        guards=[admin_guard],
+        status_code=200,
+    )
+    async def put_logo(
+        self, request: Request[Any, Any, Any], empresas_service: NamedDependency[EmpresaService]
+    ) -> EmpresaRead:
+        body = await request.body()
+        return EmpresaRead.model_validate(
+            await empresas_service.set_logo(request.headers.get("content-type"), body)
+        )
+
+    @get("/logo", summary="Your empresa's logo", media_type="application/octet-stream")
+    async def get_logo(self, empresas_service: NamedDependency[EmpresaService]) -> Response[bytes]:
+        logo, data = await empresas_service.logo()
+        return Response(
+            data,
+            media_type=logo.content_type,
+            headers={"ETag": f'"{logo.sha256}"', "Cache-Control": "private, max-age=300"},
+        )
+
+    @delete("/logo", summary="Remove your empresa's logo (admin)", guards=[admin_guard])
+    async def delete_logo(self, empresas_service: NamedDependency[EmpresaService]) -> None:
+        await empresas_service.delete_logo()

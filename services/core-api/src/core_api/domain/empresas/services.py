@@ -11,7 +11,8 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from shared.auth import Principal
 
-from core_api.domain.empresas.models import Empresa
+from core_api.domain.empresas.logo import LogoStore, validate_logo
+from core_api.domain.empresas.models import Empresa, Logo
 from core_api.domain.empresas.schemas import EmpresaUpdate
 from core_api.lib.repository import TenantRepository, parse_object_id
 
@@ -19,6 +20,8 @@ from core_api.lib.repository import TenantRepository, parse_object_id
 class EmpresaService:
     def __init__(self, principal: Principal, state: State) -> None:
         self.empresa_id = parse_object_id(principal.empresa_id, "empresa")
+        self.repo = EmpresaRepository(self.empresa_id)
+        self.logos = LogoStore(state.db)
 
     async def get(self) -> Empresa:
         empresa = await Empresa.get(self.empresa_id)
@@ -29,8 +32,32 @@ class EmpresaService:
     async def update(self, data: EmpresaUpdate) -> Empresa:
         changes = data.changes()
         if changes:
-            await EmpresaRepository(self.empresa_id).update(self.empresa_id, changes)
+            await self.repo.update(self.empresa_id, changes)
         return await self.get()
+
+    async def set_logo(self, content_type: str | None, body: bytes) -> Empresa:
+        kind = validate_logo(content_type, body)
+        stored = await self.logos.put(self.empresa_id, kind, body)
+        async with self.repo.locked(self.empresa_id) as empresa:
+            old = empresa.logo
+            await self.repo.write(empresa, {"logo": stored})
+        if old is not None:
+            await self.logos.delete(old.file_id)
+        return await self.get()
+
+    async def logo(self) -> tuple[Logo, bytes]:
+        empresa = await self.get()
+        if empresa.logo is None:
+            raise NotFoundException("your empresa has no logo; upload one with PUT /api/v1/empresa/logo")
+        return empresa.logo, await self.logos.read(empresa.logo.file_id)
+
+    async def delete_logo(self) -> None:
+        async with self.repo.locked(self.empresa_id) as empresa:
+            old = empresa.logo
+            if old is not None:
+                await self.repo.write(empresa, {"logo": None})
+        if old is not None:
+            await self.logos.delete(old.file_id)
 
 
 class EmpresaRepository(TenantRepository[Any]):
@@ -48,3 +75,18 @@ class EmpresaRepository(TenantRepository[Any]):
         else:
             q["_id"] = self.empresa_id
         return q
+
+
+async def empresa_profile(state: State, empresa: Empresa | None) -> dict[str, Any]:
+    """The empresa part of a document snapshot: its profile, with the logo inlined."""
+    if empresa is None:
+        return {}
+    profile = empresa.model_dump(
+        include={"nome", "cnpj", "endereco", "cidade", "uf", "telefone", "email", "representante"}
+    )
+    profile["id"] = str(empresa.id)
+    if empresa.logo is not None:
+        profile["logo_data_uri"] = await LogoStore(state.db).data_uri(
+            empresa.logo.file_id, empresa.logo.content_type
+        )
+    return profile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from core_api.domain.pis.schemas import PICreate, PIRead, PIStatusPublico, PIUpdate
 from core_api.domain.pis.services import PIService, status_publico
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, datetime_query, parse_datetime_query, provide_list_params
@@ -35,20 +36,16 @@ class PIController(Controller):
         status: FromQuery[PIStatusPublico | None] = None,
         inicio: Annotated[str | None, datetime_query("overlapping this period: its start")] = None,
         fim: Annotated[str | None, datetime_query("overlapping this period: its end")] = None,
-    ) -> Page[PIRead]:
-        items, total = await pi_service.list(
+    ) -> Response[Page[PIRead]]:
+        desde, ate = parse_datetime_query(inicio, "inicio"), parse_datetime_query(fim, "fim")
+        return await list_response(
             list_params,
-            cliente_id=cliente_id,
-            placa_id=placa_id,
-            status=status,
-            inicio=parse_datetime_query(inicio, "inicio"),
-            fim=parse_datetime_query(fim, "fim"),
-        )
-        return Page[PIRead](
-            items=[PIRead.from_doc(p, status_publico(p)) for p in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+            PIRead,
+            lambda p: pi_service.list(
+                p, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=desde, fim=ate
+            ),
+            lambda pi: PIRead.from_doc(pi, status_publico(pi)),
+            "pis",
         )
 
     @post("/", raises=[NotFoundException, ConflictException])

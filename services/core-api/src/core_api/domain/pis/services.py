@@ -332,6 +332,9 @@ async def build_pi_snapshot(empresa: Empresa, pi: PI) -> dict[str, Any]:
             "telefone": cliente.telefone if cliente else None,
             "responsavel": cliente.responsavel if cliente else None,
             "endereco": cliente.endereco if cliente else None,
+            "representante": cliente.representante.model_dump()
+            if cliente and cliente.representante
+            else None,
         },
         "placas": itens,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from core_api.domain.placas.schemas import PlacaCreate, PlacaRead, PlacaUpdate
 from core_api.domain.placas.services import PlacaService
 from core_api.lib.cache import PLACAS_TTL
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
@@ -48,15 +49,13 @@ class PlacaController(Controller):
         cidade: Annotated[
             str | None, QueryParameter(max_length=120, description="exact city, case-insensitive")
         ] = None,
-    ) -> Page[PlacaRead]:
-        items, total = await placas_service.list(
-            list_params, q=q, regiao_id=regiao_id, ativa=ativa, cidade=cidade
-        )
-        return Page[PlacaRead](
-            items=[PlacaRead.model_validate(p) for p in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+    ) -> Response[Page[PlacaRead]]:
+        return await list_response(
+            list_params,
+            PlacaRead,
+            lambda p: placas_service.list(p, q=q, regiao_id=regiao_id, ativa=ativa, cidade=cidade),
+            PlacaRead.model_validate,
+            "placas",
         )
 
     @post(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.regioes.schemas import RegiaoCreate, RegiaoRead, RegiaoUpdate
 from core_api.domain.regioes.services import RegiaoService
 from core_api.lib.cache import REGIOES_TTL
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
@@ -36,13 +37,13 @@ class RegiaoController(Controller):
         q: Annotated[
             str | None, QueryParameter(max_length=100, description="search in nome and descricao")
         ] = None,
-    ) -> Page[RegiaoRead]:
-        items, total = await regioes_service.list(list_params, q)
-        return Page[RegiaoRead](
-            items=[RegiaoRead.model_validate(r) for r in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+    ) -> Response[Page[RegiaoRead]]:
+        return await list_response(
+            list_params,
+            RegiaoRead,
+            lambda p: regioes_service.list(p, q),
+            RegiaoRead.model_validate,
+            "regioes",
         )
 
     @post("/", summary="Create a região (nome unique in the empresa)", raises=[ConflictException])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from shared.auth import admin_guard
 
 from core_api.domain.users.schemas import UserCreate, UserRead, UserUpdate
 from core_api.domain.users.services import UserService
+from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, provide_list_params
@@ -31,13 +32,13 @@ class UserController(Controller):
         q: Annotated[
             str | None, QueryParameter(max_length=100, description="search in nome and email")
         ] = None,
-    ) -> Page[UserRead]:
-        items, total = await users_service.list(list_params, q)
-        return Page[UserRead](
-            items=[UserRead.model_validate(u) for u in items],
-            total=total,
-            page=list_params.page,
-            page_size=list_params.page_size,
+    ) -> Response[Page[UserRead]]:
+        return await list_response(
+            list_params,
+            UserRead,
+            lambda p: users_service.list(p, q),
+            UserRead.model_validate,
+            "users",
         )
 
     @post("/", summary="Create a user in the empresa (admin)", raises=[ConflictException])
