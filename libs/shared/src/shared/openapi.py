@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -45,7 +45,7 @@ SECURITY_SCHEME = "BearerToken"
 
 
 def operation_id(
-    route_handler: HTTPRouteHandler, http_method: HttpMethod, _: list[str | PathParameterDefinition]
+    route_handler: HTTPRouteHandler, http_method: Any, _: list[str | PathParameterDefinition]
 ) -> str:
     """`operationId` = the handler's name in camelCase (`list_regioes` -> `listRegioes`).
 

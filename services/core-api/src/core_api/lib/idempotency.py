@@ -35,7 +35,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
@@ -133,7 +133,7 @@ class IdempotencyMiddleware:
                 for message in sent:
                     await send(message)
         except ConflictException as exc:
-            if exc.extra and exc.extra.get("reason") == "busy":
+            if isinstance(exc.extra, dict) and exc.extra.get("reason") == "busy":
                 raise ConflictException(
                     f"a request with this {HEADER} is still in progress; retry later to get its answer",
                     extra={"header": HEADER, "reason": "in_progress"},
@@ -165,14 +165,14 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the app the body we already read, then the client's own messages."""
     done = False
 
-    async def _receive() -> Message:
+    async def _receive() -> ReceiveMessage:
         nonlocal done
         if not done:
             done = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
-    return _receive  # type: ignore[return-value]
+    return _receive
 
 
 async def _replay(stored: dict[str, Any], send: Send) -> None:
@@ -192,7 +192,7 @@ async def prune(db: Any) -> int:
 # -- OpenAPI ----------------------------------------------------------------------------------------
 IDEMPOTENCY_PARAMETER = Parameter(
     name=HEADER,
-    param_in="header",  # type: ignore[arg-type]
+    param_in="header",
     required=False,
     description=(
         "Makes a retry safe: the first request with this key runs, and a request with the same key "

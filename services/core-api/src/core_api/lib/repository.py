@@ -123,7 +123,7 @@ class TenantRepository(Generic[D]):
         return await self.model.find(self.scoped(query)).to_list()
 
     async def find_many_sorted(
-        self, query: Mapping[str, Any], *, sort: list[tuple[str, int]], limit: int
+        self, query: Mapping[str, Any], *, sort: list[tuple[str, SortDirection]], limit: int
     ) -> list[D]:
         return await self.model.find(self.scoped(query)).sort(sort).limit(limit).to_list()
 

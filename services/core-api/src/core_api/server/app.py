@@ -94,7 +94,8 @@ class ListenerDispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         server: Any = scope.get("server")
-        on_internal = scope["type"] != "lifespan" and server is not None and server[1] == self.internal_port
+        kind: str = scope["type"]
+        on_internal = kind != "lifespan" and server is not None and server[1] == self.internal_port
         await (self.internal if on_internal else self.public)(scope, receive, send)
 
 

@@ -104,6 +104,7 @@ class DisponiveisController(Controller):
     ) -> Response[Page[PlacaDisponivel]]:
         """Active placas free for the whole period [inicio, fim), optionally of one região."""
         desde, ate = parse_datetime_query(inicio, "inicio"), parse_datetime_query(fim, "fim")
+        assert desde is not None and ate is not None  # both are required query parameters
         return await list_response(
             list_params,
             PlacaDisponivel,

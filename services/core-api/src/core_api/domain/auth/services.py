@@ -108,6 +108,7 @@ class AuthService:
         if needs_rehash(user.password_hash):
             new_hash = await hash_password(data.password)
             with contextlib.suppress(ConflictException):  # the user is being changed: rehash next time
+                assert user.id is not None  # read from MongoDB
                 await TenantRepository(User, user.empresa_id, "user").update(
                     user.id, {"password_hash": new_hash}
                 )

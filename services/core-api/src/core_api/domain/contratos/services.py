@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from beanie import PydanticObjectId
+from beanie import PydanticObjectId, SortDirection
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from shared.auth import Principal
@@ -68,7 +68,9 @@ class ContratoService:
                 )
             key = SEQUENCIA.format(empresa_id=self.empresa_id)
             async with holding(self.db, key, "the contrato numbering") as lease:
-                ultimo = await self.repo.find_many_sorted({}, sort=[("numero", -1)], limit=1)
+                ultimo = await self.repo.find_many_sorted(
+                    {}, sort=[("numero", SortDirection.DESCENDING)], limit=1
+                )
                 numero = (ultimo[0].numero if ultimo else 0) + 1
                 now = utcnow()
                 contrato = Contrato(

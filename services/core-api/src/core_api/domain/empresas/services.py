@@ -66,7 +66,7 @@ class EmpresaRepository(TenantRepository[Any]):
     label = "empresa"
 
     def __init__(self, empresa_id: PydanticObjectId) -> None:
-        super().__init__(Empresa, empresa_id)  # type: ignore[arg-type]
+        super().__init__(Empresa, empresa_id)
 
     def scoped(self, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
         q = dict(query or {})

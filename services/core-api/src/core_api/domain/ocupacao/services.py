@@ -78,12 +78,12 @@ class OcupacaoService:
                 "dia_fim": {"$gte": first},
             }
         )
-        clientes = {
+        clientes: dict[Any, str] = {
             c.id: c.nome
             for c in await self.clientes.find_many({"_id": {"$in": list({a.cliente_id for a in alugueis})}})
         }
         window = (fim - inicio).days + 1
-        by_placa: dict[PydanticObjectId, list[dict[str, Any]]] = {p.id: [] for p in placas}
+        by_placa: dict[Any, list[dict[str, Any]]] = {p.id: [] for p in placas}
         for a in sorted(alugueis, key=lambda a: a.dia_inicio):
             start = max(date.fromisoformat(a.dia_inicio), inicio)
             end = min(date.fromisoformat(a.dia_fim), fim)

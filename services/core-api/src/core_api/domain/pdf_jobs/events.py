@@ -261,6 +261,7 @@ class PdfEvents:
         if found is None:
             return
         records = TenantRepository(PdfRequest, found.empresa_id, "PDF job")
+        assert found.id is not None  # read from MongoDB
         async with records.locked(found.id) as record:
             if record.status != "done":
                 record = await records.write(
@@ -302,6 +303,7 @@ class PdfEvents:
         if found is None:
             return
         records = TenantRepository(PdfRequest, found.empresa_id, "PDF job")
+        assert found.id is not None  # read from MongoDB
         async with records.locked(found.id) as record:
             if record.status == "pending":
                 await records.write(record, {"status": "failed", "error": d.error, "failed_at": event.time})

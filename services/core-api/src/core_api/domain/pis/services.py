@@ -207,7 +207,7 @@ class PIService:
                 changes[f"{alvo}_em"] = now
                 if alvo == "cancelada":
                     changes["slots_liberados"] = False
-            campos = {
+            campos: dict[str, Any] = {
                 f: getattr(data, f)
                 for f in ("produto", "descricao", "valor_total_centavos")
                 if f in data.model_fields_set
