@@ -8,6 +8,7 @@ from Redis, or, when Redis is down, from the user's own copy (core_api.domain.us
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -35,23 +36,29 @@ async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, An
         user_id = PydanticObjectId(principal.user_id)
     except (InvalidId, TypeError, ValueError):
         raise NotAuthorizedException("Invalid token") from None
-    version = await version_in_redis(connection.app.state, principal.user_id)
     cache: TenantCache = connection.app.state.cache
     # who the user is now (active, empresa, role) is cached under the empresa's "users" generation,
-    # which every write to /users or /empresa bumps: no MongoDB read per request, no stale role
-    current = await cache.get_or_compute(
-        "user",
-        principal.empresa_id,
-        f"user:{user_id}",
-        area_key(principal.empresa_id, "users"),
-        USER_TTL,
-        lambda: _load_user(user_id),
-        dump=lambda v: json.dumps(v).encode(),
-        load=json.loads,
+    # which every write to /users or /empresa bumps: no MongoDB read per request, no stale role. The
+    # token version is read at the same time (both in one round trip's time).
+    version, current = await asyncio.gather(
+        version_in_redis(connection.app.state, principal.user_id),
+        cache.get_or_compute(
+            "user",
+            principal.empresa_id,
+            f"user:{user_id}",
+            area_key(principal.empresa_id, "users"),
+            USER_TTL,
+            lambda: _load_user(user_id),
+            dump=lambda v: json.dumps(v).encode(),
+            load=json.loads,
+        ),
     )
+    if version is None:
+        # Redis did not answer: the user's document holds the version; read it fresh, not from a cache
+        current = await _load_user(user_id)
     if current is None or not current["active"] or current["empresa_id"] != principal.empresa_id:
         raise NotAuthorizedException("this token does not belong to an active user of its empresa")
-    check_not_revoked(token.ver, version if version is not None else current.get("token_version", 0))
+    check_not_revoked(token.ver, version if version is not None else current["token_version"])
     # the role may have changed since the token was issued: the database is authoritative
     return Principal(
         user_id=principal.user_id,
