@@ -140,7 +140,7 @@ async def verified_principal(
     revocation store is unavailable: fail closed)."""
     principal = principal_from_token(token, connection)
     state = connection.app.state
-    check_not_revoked(token.ver, await current_version(state.redis, state.settings, token.sub))
+    check_not_revoked(token.ver, await current_version(state.revocation_redis, state.settings, token.sub))
     return principal
 
 

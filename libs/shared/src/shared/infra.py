@@ -36,13 +36,15 @@ def mongo_client(settings: BaseServiceSettings) -> AsyncMongoClient[Any]:
     )
 
 
-def redis_client(settings: BaseServiceSettings) -> Redis:
-    """A Redis client whose commands time out quickly, so a slow Redis cannot pile requests up; every
-    command's latency is recorded (`redis_command_duration_seconds`)."""
+def redis_client(settings: BaseServiceSettings, timeout: float | None = None) -> Redis:
+    """A Redis client whose commands time out quickly (`timeout`, default REDIS_TIMEOUT_SECONDS), so a
+    slow Redis cannot pile requests up; every command's latency is recorded
+    (`redis_command_duration_seconds`)."""
+    timeout = timeout or settings.redis_timeout_seconds
     return InstrumentedRedis.from_url(
         settings.redis_url,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         health_check_interval=10,
         decode_responses=False,
     )
@@ -84,6 +86,10 @@ def infra_lifespan(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         mongo = mongo_client(settings)
         redis = redis_client(settings)
+        # the token revocation check fails closed (shared.revocation): a longer timeout than the
+        # fail-open cache's, so a busy moment is not answered 503
+        revocation_redis = redis_client(settings, timeout=settings.revocation_timeout_seconds)
+        app.state.revocation_redis = revocation_redis
         app.state.settings = settings
         app.state.mongo = mongo
         app.state.db = mongo[settings.mongodb_db]
@@ -126,6 +132,7 @@ def infra_lifespan(
                 except Exception:
                     log.exception("shutdown hook failed")
             await redis.aclose()
+            await revocation_redis.aclose()
             await mongo.close()
             log.info("service stopped")
 

@@ -51,6 +51,12 @@ class BaseServiceSettings(BaseSettings):
         validation_alias="INTERNAL_TOKEN",
         description="shared secret for service-to-service calls that carry no user token",
     )
+    revocation_timeout_seconds: float = Field(
+        default=1.0,
+        validation_alias="REVOCATION_TIMEOUT_SECONDS",
+        gt=0,
+        description="how long a token revocation check waits for Redis before the request is refused (503)",
+    )
     auth_key_prefix: str = Field(
         default="auth:",
         validation_alias="AUTH_KEY_PREFIX",

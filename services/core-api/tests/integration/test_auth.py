@@ -214,9 +214,7 @@ async def test_address_limit_is_429_with_retry_after(core_settings):
         assert "try again" in r.json()["detail"]
 
 
-async def test_login_limits_fail_open_but_tokens_are_not_issued_when_redis_is_down(core_settings):
-    """The login limits fail open (wrong passwords stay 401, no lockout), but no token is issued
-    without the revocation store: every service would refuse it anyway (fail closed, docs/security.md)."""
+async def test_login_fails_open_when_redis_is_down(core_settings):
     settings = core_settings.model_copy(
         update={"redis_url": f"redis://127.0.0.1:{free_port()}/0", "login_max_failures_per_account": 1}
     )
@@ -225,8 +223,10 @@ async def test_login_limits_fail_open_but_tokens_are_not_issued_when_redis_is_do
         for _ in range(settings.login_max_failures_per_account + 1):
             assert (await login(client, reg["admin"]["email"], "wrong")).status_code == 401
         r = await login(client, reg["admin"]["email"])
-        assert r.status_code == 503 and r.headers["retry-after"] == "2", r.text
-        assert "revocation store" in r.json()["detail"]
+        assert r.status_code == 200
+        # core-api checks the token against the user's own copy of the token version meanwhile
+        me = await client.get("/api/v1/auth/me", headers=bearer(r.json()["accessToken"]))
+        assert me.status_code == 200
 
 
 async def test_logout_revokes_access_and_refresh_tokens(core_client):

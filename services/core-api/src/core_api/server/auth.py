@@ -2,11 +2,13 @@
 
 A token is accepted only when it was not revoked (shared.revocation: logout, password or role change,
 deactivation, removal), its user still exists, is active, and belongs to the empresa named in the token
-(a token re-labelled with another empresa, even if correctly signed, is 401).
+(a token re-labelled with another empresa, even if correctly signed, is 401). The token version comes
+from Redis, or, when Redis is down, from the user's own copy (core_api.domain.users.revocation).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -15,9 +17,11 @@ from bson.errors import InvalidId
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTAuth
-from shared.auth import PlatformToken, Principal, build_jwt_auth, verified_principal
+from shared.auth import PlatformToken, Principal, build_jwt_auth, principal_from_token
+from shared.revocation import check_not_revoked
 
 from core_api.domain.users.models import User
+from core_api.domain.users.revocation import version_in_redis
 from core_api.lib.cache import TenantCache, area_key
 from core_api.settings import CoreApiSettings
 
@@ -27,26 +31,34 @@ PUBLIC_ROUTES = ["^/api/v1/auth/register", "^/api/v1/auth/login", "^/api/v1/auth
 
 
 async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    principal = await verified_principal(token, connection)
+    principal = principal_from_token(token, connection)
     try:
         user_id = PydanticObjectId(principal.user_id)
     except (InvalidId, TypeError, ValueError):
         raise NotAuthorizedException("Invalid token") from None
     cache: TenantCache = connection.app.state.cache
     # who the user is now (active, empresa, role) is cached under the empresa's "users" generation,
-    # which every write to /users or /empresa bumps: no MongoDB read per request, no stale role
-    current = await cache.get_or_compute(
-        "user",
-        principal.empresa_id,
-        f"user:{user_id}",
-        area_key(principal.empresa_id, "users"),
-        USER_TTL,
-        lambda: _load_user(user_id),
-        dump=lambda v: json.dumps(v).encode(),
-        load=json.loads,
+    # which every write to /users or /empresa bumps: no MongoDB read per request, no stale role. The
+    # token version is read at the same time (both in one round trip's time).
+    version, current = await asyncio.gather(
+        version_in_redis(connection.app.state, principal.user_id),
+        cache.get_or_compute(
+            "user",
+            principal.empresa_id,
+            f"user:{user_id}",
+            area_key(principal.empresa_id, "users"),
+            USER_TTL,
+            lambda: _load_user(user_id),
+            dump=lambda v: json.dumps(v).encode(),
+            load=json.loads,
+        ),
     )
+    if version is None:
+        # Redis did not answer: the user's document holds the version; read it fresh, not from a cache
+        current = await _load_user(user_id)
     if current is None or not current["active"] or current["empresa_id"] != principal.empresa_id:
         raise NotAuthorizedException("this token does not belong to an active user of its empresa")
+    check_not_revoked(token.ver, version if version is not None else current["token_version"])
     # the role may have changed since the token was issued: the database is authoritative
     return Principal(
         user_id=principal.user_id,
@@ -61,7 +73,12 @@ async def _load_user(user_id: PydanticObjectId) -> dict[str, Any] | None:
     user = await User.get(user_id)
     if user is None:
         return None
-    return {"active": user.active, "empresa_id": str(user.empresa_id), "role": user.role}
+    return {
+        "active": user.active,
+        "empresa_id": str(user.empresa_id),
+        "role": user.role,
+        "token_version": user.token_version,
+    }
 
 
 def jwt_auth(settings: CoreApiSettings) -> JWTAuth[Any, PlatformToken]:

@@ -65,7 +65,9 @@ class CoreApiCLIPlugin(CLIPluginProtocol):
         @click.option("--nome", required=True, help="name of the empresa")
         @click.option("--cnpj", default=None, help="CNPJ (optional)")
         @click.option("--admin-email", required=True)
-        @click.option("--admin-password", required=True, help="8 to 128 characters")
+        @click.option(
+            "--admin-password", required=True, help="8 to 128 characters, not a common or guessable one"
+        )
         @click.option("--admin-nome", default="Administrador", show_default=True)
         def create_empresa(
             nome: str, cnpj: str | None, admin_email: str, admin_password: str, admin_nome: str

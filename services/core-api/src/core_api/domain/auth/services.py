@@ -18,13 +18,14 @@ from litestar.exceptions import NotAuthorizedException
 from pymongo.errors import DuplicateKeyError
 from redis.exceptions import RedisError
 from shared.auth import Principal, decode_token, issue_token
-from shared.revocation import check_not_revoked, current_version, revoke_user_tokens
+from shared.revocation import check_not_revoked
 
 from core_api.domain.auth.rate_limit import LoginRateLimiter
 from core_api.domain.auth.schemas import LoginRequest, RegisterRequest, TokenPair
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password, needs_rehash, verify_password
+from core_api.domain.users.revocation import revoke, version_in_redis
 from core_api.lib.errors import ConflictException
 from core_api.lib.repository import TenantRepository
 from core_api.settings import CoreApiSettings
@@ -76,6 +77,7 @@ async def create_empresa_with_admin(data: RegisterRequest) -> tuple[Empresa, Use
 
 class AuthService:
     def __init__(self, state: State) -> None:
+        self.state = state
         self.settings: CoreApiSettings = state.settings
         self.redis = state.redis
         self.limiter = LoginRateLimiter(state.redis, state.settings)
@@ -118,10 +120,10 @@ class AuthService:
     async def refresh(self, encoded: str) -> TokenPair:
         """A new pair for a valid refresh token of an active user. Each refresh token works once."""
         token = decode_token(self.settings, encoded, "refresh")
-        check_not_revoked(token.ver, await current_version(self.redis, self.settings, token.sub))
         user = await User.find_one({"_id": _oid(token.sub)})
         if user is None or not user.active or str(user.empresa_id) != token.empresa_id:
             raise NotAuthorizedException("this refresh token does not belong to an active user")
+        check_not_revoked(token.ver, await self._version(user))
         if token.jti:
             await self._spend(str(token.jti), token.exp)
         return await self._pair(user)
@@ -130,7 +132,7 @@ class AuthService:
     async def logout(self, principal: Principal) -> None:
         """Ends every session of the caller: all their access and refresh tokens stop working in every
         service, and their open event streams close (shared.revocation)."""
-        await revoke_user_tokens(self.redis, self.settings, principal.user_id)
+        await revoke(self.state, principal.user_id)
 
     async def _spend(self, jti: str, exp: datetime) -> None:
         ttl = max(int((exp - datetime.now(UTC)).total_seconds()), 1)
@@ -143,6 +145,11 @@ class AuthService:
         if not fresh:
             raise NotAuthorizedException("this refresh token was already used; log in again")
 
+    async def _version(self, user: User) -> int:
+        """The user's token version: Redis's, or the user's own copy while Redis is down."""
+        version = await version_in_redis(self.state, str(user.id))
+        return version if version is not None else user.token_version
+
     # -- me -------------------------------------------------------------------------------------
     async def me(self, principal: Principal) -> tuple[User, Empresa]:
         empresa_id = _oid(principal.empresa_id)
@@ -154,7 +161,7 @@ class AuthService:
 
     async def _pair(self, user: User) -> TokenPair:
         # tokens carry the user's current token version: a later revocation makes them stale
-        version = await current_version(self.redis, self.settings, str(user.id))
+        version = await self._version(user)
         claims = {
             "user_id": str(user.id),
             "empresa_id": str(user.empresa_id),

@@ -16,11 +16,12 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED
 from shared.auth import Principal
 from shared.metrics_process import is_draining
-from shared.revocation import REVOKED_MESSAGE, current_version, revocation_channel
+from shared.revocation import REVOKED_MESSAGE, revocation_channel
 
 from core_api.domain.pdf_jobs.events import empresa_channel
 from core_api.domain.pdf_jobs.schemas import PdfJobAccepted, PdfRequestRead
 from core_api.domain.pdf_jobs.services import PdfJobService
+from core_api.domain.users.revocation import version_in_redis
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 
@@ -103,7 +104,8 @@ async def _stream(
     subscriber = await channels.subscribe(channel_names)
     try:
         # a revocation between the authentication of this request and the subscription: close now
-        if user.token_version < await current_version(state.redis, state.settings, user.user_id):
+        version = await version_in_redis(state, user.user_id)
+        if version is not None and user.token_version < version:
             return
         # sent at once, so the client (and the gateway) see the stream open before any event
         yield ServerSentEventMessage(data=None, comment="connected", retry=SSE_RETRY_MS)

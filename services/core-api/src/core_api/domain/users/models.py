@@ -15,6 +15,9 @@ class User(TenantDocument):
     password_hash: str
     role: Literal["admin", "user"] = "user"
     active: bool = True
+    #: copy of the user's token version in Redis (core_api.domain.users.revocation): what core-api
+    #: checks tokens against while Redis is down
+    token_version: int = 0
 
     class Settings:
         name = "users"

@@ -7,10 +7,10 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from litestar.exceptions import ServiceUnavailableException
-from shared.revocation import revoke_user_tokens
 
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password
+from core_api.domain.users.revocation import revoke
 from core_api.domain.users.schemas import UserCreate, UserUpdate
 from core_api.lib.crud import TenantCrudService
 from core_api.lib.errors import ConflictException
@@ -92,7 +92,7 @@ class UserService(TenantCrudService[User]):
         racing the change) is not left valid with the old role or for a removed user.
         """
         try:
-            await revoke_user_tokens(self.state.redis, self.state.settings, user_id)
+            await revoke(self.state, user_id)
         except ServiceUnavailableException:
             if not after_write:
                 raise
