@@ -128,7 +128,7 @@ def run_schemathesis(service: str, urls: dict[str, str], workdir: Path) -> dict:
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--request-timeout",
-        "30",
+        "90",  # a PDF render may wait for a slot, then take up to 30 s, on a busy machine
         "--generation-database",
         "none",
         "--report",
