@@ -3,7 +3,7 @@ real services (uvicorn processes on real FerretDB and Redis), stateless and stat
 
 Per service the run must end with **0 × 5xx, 0 responses outside the documented schema, 0
 undocumented status codes** (plus the other conformance checks below). It is bounded by the number
-of examples per operation (`FUZZ_MAX_EXAMPLES`, default 20; the seed is fixed so CI runs the same
+of examples per operation (`FUZZ_MAX_EXAMPLES`, default 15; the seed is fixed so CI runs the same
 cases, `FUZZ_SEED=random` to explore). Schemathesis authenticates as an admin of a fuzzing empresa
 (`tests/contract/fuzz_hooks.py`); every (operation, status) it saw is tallied in the report.
 
@@ -122,13 +122,13 @@ def run_schemathesis(service: str, urls: dict[str, str], workdir: Path) -> dict:
         "--checks",
         ",".join(CHECKS),
         "--max-examples",
-        os.environ.get("FUZZ_MAX_EXAMPLES", "20"),
+        os.environ.get("FUZZ_MAX_EXAMPLES", "15"),
         "--workers",
         "2",
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--request-timeout",
-        "30",
+        "90",  # a PDF render may wait for a slot, then take up to 30 s, on a busy machine
         "--generation-database",
         "none",
         "--report",
@@ -147,7 +147,7 @@ def run_schemathesis(service: str, urls: dict[str, str], workdir: Path) -> dict:
         **_fuzz_admin(urls["core-api"]),
     }
     started = time.monotonic()
-    proc = subprocess.run(args, env=env, cwd=workdir, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(args, env=env, cwd=workdir, capture_output=True, text=True, timeout=800)
     elapsed = time.monotonic() - started
     (report_path,) = workdir.glob("json-*.json")
     report = json.loads(report_path.read_text())
@@ -162,6 +162,8 @@ def run_schemathesis(service: str, urls: dict[str, str], workdir: Path) -> dict:
     }
 
 
+#: a bound, not a budget: ~1-2 min per service on an idle 2-core machine, several when it is shared
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("service", list(FUZZED))
 def test_fuzzing_finds_no_server_error_and_nothing_undocumented(fuzz_services, service, test_tmp):
     result = run_schemathesis(service, fuzz_services, test_tmp / "fuzz" / f"report-{service}")

@@ -83,7 +83,9 @@ def service_app_config(
         },
         plugins=[
             OpenAPIContractPlugin(
-                public_paths=getattr(auth, "exclude", None) or (), gateway_prefix=gateway_prefix
+                public_paths=getattr(auth, "exclude", None) or (),
+                gateway_prefix=gateway_prefix,
+                secured=auth is not None,
             ),
             *kwargs.pop("plugins", []),
         ],

@@ -121,7 +121,9 @@ class OpenAPIContractPlugin(InitPluginProtocol, ReceiveRoutePlugin):
         exclude_opt_key: str = "exclude_from_auth",
         gateway_prefix: str | None = None,
         api_prefix: str = "/api/v1",
+        secured: bool = True,
     ) -> None:
+        self.secured = secured
         self.public = [re.compile(p) for p in public_paths]
         self.exclude_opt_key = exclude_opt_key
         self.gateway_prefix = gateway_prefix
@@ -158,7 +160,7 @@ class OpenAPIContractPlugin(InitPluginProtocol, ReceiveRoutePlugin):
             if not handler.resolve_include_in_schema():
                 continue
             codes = set(COMMON_ERRORS)
-            if not self.is_public(route.path, handler):
+            if self.secured and not self.is_public(route.path, handler):
                 codes.add(401)
                 handler.security = [*(handler.security or []), {SECURITY_SCHEME: []}]
             if handler.resolve_guards():

@@ -84,7 +84,7 @@ class PdfJobController(Controller):
     ) -> list[PdfRequestRead]:
         return [PdfRequestRead.from_doc(r) for r in await pdf_job_service.list_for("contrato", contrato_id)]
 
-    @get("/events", summary="Notifications (Server-Sent Events)", cache=False)
+    @get("/events", summary="Notifications (Server-Sent Events)", cache=False, media_type="text/event-stream")
     async def events(
         self, request: Request[Principal, Any, Any], channels: NamedDependency[ChannelsPlugin]
     ) -> ServerSentEvent:
