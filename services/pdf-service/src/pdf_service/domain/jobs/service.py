@@ -2,7 +2,7 @@
 
 Delivery is at least once, so every step is safe to repeat:
 
-1. `record` inserts the job as pending if it is new (`$setOnInsert`; `_id` is the job id).
+1. `record` inserts the job as pending if it is new (an insert; `_id` is the job id).
 2. A finished job is not rendered again: its outcome event is published again (same event id,
    so subscribers de-duplicate it) and the message acknowledged.
 3. To render, a worker takes the job's lease (`shared.atomic.Leases`, the platform's one-winner
@@ -18,10 +18,12 @@ Delivery is at least once, so every step is safe to repeat:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 from shared.atomic import Leases
 from shared.documents.isolated import IsolatedRenderer, RenderError
 from shared.documents.render import document_filename
@@ -90,11 +92,15 @@ class PdfJobProcessor:
     async def record(self, event: EventEnvelope[PdfRequestedV1]) -> None:
         """Insert the job as pending unless it exists (any status)."""
         d = event.data
+        if await self._jobs.find_one({"_id": d.job_id}, {"_id": 1}) is not None:
+            return
         now = utcnow()
-        await self._jobs.update_one(
-            {"_id": d.job_id},
-            {
-                "$setOnInsert": {
+        # a plain insert, not an upsert: on FerretDB an upsert of an existing job would be a
+        # read-modify-write racing the lease holder's writes
+        with contextlib.suppress(DuplicateKeyError):
+            await self._jobs.insert_one(
+                {
+                    "_id": d.job_id,
                     "empresa_id": event.empresa_id,
                     "kind": d.kind,
                     "source_id": d.source_id,
@@ -105,9 +111,7 @@ class PdfJobProcessor:
                     "created_at": now,
                     "updated_at": now,
                 }
-            },
-            upsert=True,
-        )
+            )
 
     async def handle_requested(self, event: EventEnvelope[PdfRequestedV1]) -> None:
         d = event.data
