@@ -9,7 +9,9 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 ROOTFS_TAR="$CONTAINERS_CACHE/bookworm-minbase.tar"
-if [ ! -s "$ROOTFS_TAR" ]; then
+# the rootfs is only needed while podman's storage lacks the image (a fresh clone on a machine that
+# built it before reuses the image; a fresh machine debootstraps once into the cache)
+if ! podman image exists "$BASE_IMAGE" && [ ! -s "$ROOTFS_TAR" ]; then
   say "debootstrap --variant=minbase bookworm (first time only, 1-2 min)"
   start=$SECONDS
   ROOTFS="$(mktemp -d "$CONTAINERS_CACHE/rootfs.XXXX")"

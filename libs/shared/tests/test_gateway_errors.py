@@ -34,6 +34,7 @@ def test_the_api_error_shape_for_the_gateways_statuses(server, status):
     assert body == {"statusCode": status, "detail": body["detail"], "extra": None}
     assert "too" in body["detail"]
     assert ("Retry-After" in headers) is (status == 429)
+    assert "Server" not in headers
 
 
 def test_an_unknown_path_is_a_404_body(server):

@@ -47,7 +47,9 @@ class Handler(BaseHTTPRequestHandler):
         if status < 400:
             status = 404
         body = error_body(status)
-        self.send_response(200)  # Traefik's errors middleware keeps the original status
+        # Traefik's errors middleware keeps the original status; no Server header (it would reach clients)
+        self.send_response_only(200)
+        self.send_header("Date", self.date_time_string())
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         if status == 429:
