@@ -53,7 +53,8 @@ def test_events_published_while_handling_one_are_linked_to_it():
     token = current_event.set(parent)
     try:
         child = new_event(
-            PdfFailedV1(job_id="job-0002", kind="pi", source_id="s", error="boom", attempts=1), empresa_id=EMPRESA
+            PdfFailedV1(job_id="job-0002", kind="pi", source_id="s", error="boom", attempts=1),
+            empresa_id=EMPRESA,
         )
     finally:
         current_event.reset(token)

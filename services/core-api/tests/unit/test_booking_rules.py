@@ -38,7 +38,10 @@ def test_a_partial_day_occupies_the_whole_day():
 def test_utc_instants_are_counted_in_sao_paulo_days():
     # 02:00-02:30 UTC on the 2nd is 23:00-23:30 on the 1st in São Paulo
     assert dias_do_periodo(at(2026, 3, 2, 2, tz=UTC), at(2026, 3, 2, 2, 30, tz=UTC)) == ["2026-03-01"]
-    assert dias_do_periodo(at(2026, 3, 2, 2, tz=UTC), at(2026, 3, 2, 4, tz=UTC)) == ["2026-03-01", "2026-03-02"]
+    assert dias_do_periodo(at(2026, 3, 2, 2, tz=UTC), at(2026, 3, 2, 4, tz=UTC)) == [
+        "2026-03-01",
+        "2026-03-02",
+    ]
 
 
 def test_naive_datetimes_are_refused_with_a_hint():
