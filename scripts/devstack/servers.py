@@ -171,7 +171,7 @@ def start_service(
     workdir: Path,
     args: tuple[str, ...] = ("serve",),
     health_path: str | None = "/api/v1/health",
-    timeout: float = 180.0,
+    timeout: float = 300.0,
     internal_port: int | None = None,
 ) -> Server:
     """Run `python -m <module> serve` (a real uvicorn server) and wait until its health answers.
@@ -204,4 +204,7 @@ def start_service(
             pass
         time.sleep(0.1)
     srv.stop()
-    raise TimeoutError(f"{name} not healthy within {timeout}s:\n{srv.log_tail()}")
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    raise TimeoutError(
+        f"{name} not healthy within {timeout}s (load average {load}):\n{srv.log_tail() or '(no output yet)'}"
+    )

@@ -245,13 +245,13 @@ def test_prometheus_scrapes_every_target(stack, tmp_path: Path) -> None:
         prometheus_args(config, tmp_path / "tsdb", port), stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        deadline, health = time.monotonic() + 30, {}
+        deadline, health = time.monotonic() + 120, {}
         while time.monotonic() < deadline:
             assert proc.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
             try:
                 targets = httpx.get(f"http://127.0.0.1:{port}/api/v1/targets", timeout=2).json()
                 health = {t["labels"]["job"]: t["health"] for t in targets["data"]["activeTargets"]}
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):  # not listening yet, or still starting (no JSON yet)
                 health = {}
             if health and all(h == "up" for h in health.values()):
                 break

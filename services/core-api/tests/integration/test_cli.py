@@ -25,7 +25,7 @@ def cli_env(core_settings):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "core_api", *args], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "core_api", *args], env=env, capture_output=True, text=True, timeout=300
         )
 
     return run
@@ -158,6 +158,6 @@ def test_create_indexes_fails_clearly_without_mongodb(core_settings):
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
     )
     assert r.returncode != 0 and "cannot reach MongoDB" in r.stderr and "Traceback" not in r.stderr
