@@ -336,12 +336,25 @@ async def setup_tenants(base: str, n: int) -> list[Tenant]:
 
 
 # ------------------------------------------------------------------ checks after the run
+async def get_patiently(
+    c: httpx.AsyncClient, path: str, headers: dict, tries: int = 10
+) -> httpx.Response | None:
+    """A check's GET: the stack may still be digesting the load; retry instead of failing the run."""
+    for _ in range(tries):
+        with contextlib.suppress(httpx.HTTPError):
+            r = await c.get(path, headers=headers)
+            if r.status_code < 500:
+                return r
+        await asyncio.sleep(3)
+    return None
+
+
 async def check_jobs(base: str, tenants: list[Tenant], grace: float) -> dict[str, int]:
     created = sum(len(t.jobs) for t in tenants)
     final: dict[str, str] = {}
     docs: dict[str, set[str]] = defaultdict(set)
     deadline = time.monotonic() + grace
-    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
         for t in tenants:
             await login(c, t)
         while time.monotonic() < deadline:
@@ -366,8 +379,8 @@ async def check_jobs(base: str, tenants: list[Tenant], grace: float) -> dict[str
         for t in tenants:
             h = {"authorization": f"Bearer {t.token}"}
             for pi in t.pis:
-                r = await c.get(f"/api/v1/pis/{pi}/pdf-jobs", headers=h)
-                if r.status_code == 200:
+                r = await get_patiently(c, f"/api/v1/pis/{pi}/pdf-jobs", h)
+                if r is not None and r.status_code == 200:
                     ids = Counter(j["jobId"] for j in r.json())
                     duplicated += sum(n - 1 for n in ids.values() if n > 1)
                     for j in r.json():
@@ -386,15 +399,16 @@ async def check_jobs(base: str, tenants: list[Tenant], grace: float) -> dict[str
 
 async def check_bookings(base: str, tenants: list[Tenant]) -> dict[str, int]:
     overlaps = missing = listed = 0
-    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
         for t in tenants:
             await login(c, t)
             h = {"authorization": f"Bearer {t.token}"}
             items: list[dict] = []
             page = 1
             while True:
-                r = await c.get(f"/api/v1/alugueis?page={page}&pageSize=100", headers=h)
-                r.raise_for_status()
+                r = await get_patiently(c, f"/api/v1/alugueis?page={page}&pageSize=100", h)
+                if r is None or r.status_code != 200:
+                    raise RuntimeError(f"cannot list aluguéis of {t.email}: {r and r.status_code}")
                 body = r.json()
                 items += body["items"]
                 if page * 100 >= body["total"]:
@@ -571,7 +585,11 @@ async def soak(args) -> int:  # noqa: ANN001
         else:
             calm.append(s)
     overall, calm_s = summarise(samples), summarise(calm)
-    print("soak: checking PDF jobs and bookings", flush=True)
+    print(
+        f"soak: load done: {overall['requests']} requests, {overall['success']:.2f} % ok, calm p50/p99 "
+        f"{calm_s['p50']:.0f}/{calm_s['p99']:.0f} ms; checking PDF jobs and bookings",
+        flush=True,
+    )
     jobs = await check_jobs(base, tenants, grace=180)
     bookings = await check_bookings(base, tenants)
     verdict = []
