@@ -15,7 +15,7 @@ deps: ## install what is missing (Debian packages, uv, Python workspace, FerretD
 up: deps ## run the whole stack in the foreground with demo data (Ctrl-C stops it)
 	@PYTHONPATH=scripts $(PY) scripts/stack.py
 
-soak: deps ## chaos soak through the gateway (starts the stack if needed): make soak [MINUTES=15] [RATE=12]
+soak: deps ## chaos soak through the gateway (starts the stack if needed): make soak [MINUTES=15] [RATE=10]
 	@PYTHONPATH=scripts $(PY) scripts/soak.py $(if $(MINUTES),--minutes "$(MINUTES)",) $(if $(RATE),--rate "$(RATE)",)
 
 test: deps ## lint + types, then every test in parallel against real Redis, FerretDB, Traefik (started and stopped here)
