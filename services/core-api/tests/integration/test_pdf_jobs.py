@@ -256,14 +256,14 @@ async def test_duplicated_pdf_generated_records_one_document(
     r = await core_client.get(f"{PIS}/{pi['id']}", headers=tenant.user_headers)
     docs = r.json()["documentos"]
     assert len(docs) == 1
-    assert docs[0] | {"geradoEm": None} == {
+    assert docs[0] | {"generatedAt": None} == {
         "documentId": outcome.document_id,
         "jobId": job_id,
         "filename": outcome.filename,
         "checksum": outcome.sha256,
         "sizeBytes": 12345,
         "pages": 1,
-        "geradoEm": None,
+        "generatedAt": None,
         "downloadUrl": f"/api/v1/documents/{outcome.document_id}",
     }
     jobs = (await core_client.get(f"{PIS}/{pi['id']}/pdf-jobs", headers=tenant.user_headers)).json()

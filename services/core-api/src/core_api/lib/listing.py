@@ -18,7 +18,7 @@ from litestar.params import QueryParameter
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from core_api.lib.schemas import MAX_PAGE_SIZE, AwareDatetime
+from core_api.lib.schemas import MAX_PAGE_SIZE, FimDatetime, InicioDatetime
 
 ListFormat = Literal["json", "csv"]
 CSV_MEDIA_TYPE = "text/csv"
@@ -89,26 +89,32 @@ def db_sort(sort: str | None, fields: Mapping[str, str]) -> str | None:
     return ("-" if descending else "") + fields[name]
 
 
-_AWARE_DATETIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+_INICIO: TypeAdapter[datetime] = TypeAdapter(InicioDatetime)
+_FIM: TypeAdapter[datetime] = TypeAdapter(FimDatetime)
 
 
 def datetime_query(description: str, name: str | None = None) -> Any:
-    """A query parameter holding an ISO 8601 date-time with a time zone, as request bodies take them.
+    """A query parameter holding a day (`2027-03-01`) or an ISO 8601 date-time with a time zone, as
+    request bodies take them.
 
     Declared as text (Litestar would read `0.5` as a Unix timestamp and accept naive values) and
     read with `parse_datetime_query`, the same validation as `AwareDatetime` in bodies.
     """
     return QueryParameter(
-        name=name, description=description, max_length=64, schema_extra={"format": "date-time"}
+        name=name,
+        description=f"{description}: a day (`2027-03-01`, in the empresa's time zone; as `fim` the day is "
+        "included) or an ISO 8601 date-time with a time zone",
+        max_length=64,
     )
 
 
 def parse_datetime_query(value: str | None, key: str) -> datetime | None:
-    """`value` as an aware datetime, or a 400 naming the query parameter `key`."""
+    """`value` as an aware datetime, or a 400 naming the query parameter `key`. A plain day is read in
+    the empresa's time zone: as `fim`, the day is included (the end is the next day's start)."""
     if value is None:
         return None
     try:
-        return _AWARE_DATETIME.validate_python(value)
+        return (_FIM if key == "fim" else _INICIO).validate_python(value)
     except PydanticValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise ValidationException(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -76,6 +78,33 @@ def _aware(value: datetime) -> datetime:
 
 #: a timezone-aware ISO 8601 datetime; naive ones and numbers are refused with a clear message
 AwareDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_aware)]
+
+#: the empresa's time zone, in which a plain day ("2027-03-01") is read (every empresa is in it today)
+LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: object, *, end: bool) -> object:
+    """A plain day as the datetime it stands for: its start for `inicio`, the start of the next day for
+    `fim` (so a day given as `fim` is the last day included)."""
+    if isinstance(value, str) and _DAY.fullmatch(value.strip()):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a calendar day (YYYY-MM-DD)") from None
+        return datetime.combine(day + timedelta(days=1 if end else 0), time(), LOCAL_TZ)
+    return value
+
+
+#: the start of a period: a day (`2027-03-01`, that day's 00:00 in the empresa's time zone) or an
+#: aware ISO datetime
+InicioDatetime = Annotated[
+    datetime, BeforeValidator(_iso_text), BeforeValidator(partial(_day, end=False)), AfterValidator(_aware)
+]
+#: the end of a period: a day (`2027-03-31`: that day included) or an aware ISO datetime (exclusive end)
+FimDatetime = Annotated[
+    datetime, BeforeValidator(_iso_text), BeforeValidator(partial(_day, end=True)), AfterValidator(_aware)
+]
 
 
 def _require_int(value: object) -> object:

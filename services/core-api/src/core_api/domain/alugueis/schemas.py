@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from core_api.domain.alugueis.models import Aluguel
 from core_api.domain.placas.models import Placa
-from core_api.lib.schemas import AwareDatetime, CamelModel
+from core_api.lib.schemas import CamelModel, FimDatetime, InicioDatetime
 
 ObjectIdStr = Field(min_length=1, max_length=64)
 
@@ -27,8 +27,13 @@ Centavos = Annotated[int, BeforeValidator(_whole_int), Field(ge=0, le=10**13)]
 
 
 class PeriodoMixin(CamelModel):
-    inicio: AwareDatetime
-    fim: AwareDatetime
+    inicio: InicioDatetime = Field(
+        description="first day (`2027-03-01`, in the empresa's time zone) or an aware ISO datetime"
+    )
+    fim: FimDatetime = Field(
+        description="a day, the last one booked (inclusive: `2027-03-31`), or an aware ISO datetime, the "
+        "exclusive end (`2027-04-01T00:00:00-03:00`)"
+    )
 
     @model_validator(mode="after")
     def _fim_after_inicio(self) -> PeriodoMixin:

@@ -7,14 +7,23 @@ from datetime import datetime
 from pydantic import Field
 
 from core_api.domain.contratos.models import Contrato
-from core_api.domain.pis.schemas import DocumentoRead
+from core_api.domain.pis.schemas import DocumentoRead, PagamentoIn
 from core_api.lib.schemas import CamelModel
 
 
 class ContratoCreate(CamelModel):
-    """Make the contrato of a PI (one per PI; not from a cancelled PI)."""
+    """Make the contrato of a PI (one per PI; not from a cancelled PI). Its clauses are the empresa's
+    current clause set, chosen by the payment terms (the PI's, or `pagamento` here)."""
 
     pi_id: str = Field(min_length=1, max_length=64)
+    pagamento: PagamentoIn | None = Field(
+        default=None, description="payment terms; default: the PI's (else à vista, 30 days from the start)"
+    )
+
+
+class ClausulaRead(CamelModel):
+    titulo: str
+    texto: str
 
 
 class ContratoRead(CamelModel):
@@ -31,6 +40,9 @@ class ContratoRead(CamelModel):
     cancelado_em: datetime | None = None
     created_at: datetime
     documentos: list[DocumentoRead] = Field(default_factory=list)
+    pagamento: PagamentoIn | None = None
+    clausulas: list[ClausulaRead] = Field(default_factory=list, description="the clauses as signed")
+    clausulas_versao: str | None = None
 
     @classmethod
     def from_doc(cls, doc: Contrato) -> ContratoRead:
@@ -48,4 +60,7 @@ class ContratoRead(CamelModel):
             cancelado_em=doc.cancelado_em,
             created_at=doc.created_at,
             documentos=[DocumentoRead.from_doc(d) for d in doc.documentos],
+            pagamento=PagamentoIn.model_validate(doc.pagamento.model_dump()) if doc.pagamento else None,
+            clausulas=[ClausulaRead(titulo=c.titulo, texto=c.texto) for c in doc.clausulas],
+            clausulas_versao=doc.clausulas_versao,
         )

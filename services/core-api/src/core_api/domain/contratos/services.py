@@ -6,15 +6,17 @@ from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from shared.auth import Principal
+from shared.documents.clausulas import resolve_clausulas
 from shared.metrics import entity_created
 
 from core_api.domain.alugueis.booking import TZ
-from core_api.domain.contratos.models import Contrato
+from core_api.domain.contratos.clausulas import conjunto_vigente
+from core_api.domain.contratos.models import ClausulaTexto, ConjuntoClausulas, Contrato
 from core_api.domain.contratos.schemas import ContratoCreate
 from core_api.domain.empresas.models import Empresa
-from core_api.domain.pis.models import PI
+from core_api.domain.pis.models import PI, Pagamento, Parcela
 from core_api.domain.pis.services import PIService, build_pi_snapshot, status_publico
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
@@ -32,6 +34,7 @@ class ContratoService:
         self.repo = TenantRepository(Contrato, self.empresa_id, "contrato")
         self.pis = PIService(principal, state)
         self.db = state.db
+        self.state = state
 
     async def get(self, contrato_id: str) -> Contrato:
         return await self.repo.get(contrato_id)
@@ -74,6 +77,7 @@ class ContratoService:
                 numero = (ultimo[0].numero if ultimo else 0) + 1
                 now = utcnow()
                 contrato = Contrato(
+                    id=PydanticObjectId(),
                     empresa_id=self.empresa_id,
                     pi_id=pi.id,
                     cliente_id=pi.cliente_id,
@@ -83,9 +87,11 @@ class ContratoService:
                     fim=pi.fim,
                     valor_total_centavos=pi.valor_total_centavos,
                     produto=pi.produto,
+                    pagamento=self._pagamento(data, pi),
                     created_at=now,
                     updated_at=now,
                 )
+                await self._assinar(contrato, pi)
                 lease.check()
                 try:
                     await self.repo.create(contrato)
@@ -95,6 +101,38 @@ class ContratoService:
                     raise ConflictException("the contrato collided with a concurrent one; retry") from None
         entity_created("contrato")
         return contrato
+
+    def _pagamento(self, data: ContratoCreate, pi: PI) -> Pagamento | None:
+        if data.pagamento is None:
+            return pi.pagamento
+        soma = sum(p.valor_centavos for p in data.pagamento.parcelas)
+        if soma != pi.valor_total_centavos:
+            raise ValidationException(
+                f"the parcelas add up to {soma} but the contrato's value is {pi.valor_total_centavos}",
+                extra={"totalCentavos": pi.valor_total_centavos},
+            )
+        return Pagamento(
+            forma=data.pagamento.forma,
+            meio=data.pagamento.meio,
+            parcelas=[
+                Parcela(vencimento=p.vencimento.isoformat(), valor_centavos=p.valor_centavos)
+                for p in data.pagamento.parcelas
+            ],
+        )
+
+    async def _assinar(self, contrato: Contrato, pi: PI) -> None:
+        """Fix the clauses the contrato is signed with: the empresa's current set, resolved for it."""
+        from core_api.domain.documentos.snapshots import snapshot_with_profile  # documentos imports this area
+
+        empresa = await Empresa.get(self.empresa_id)
+        if empresa is None:
+            raise NotFoundException("empresa not found")
+        versao, modelos = await conjunto_vigente(TenantRepository(ConjuntoClausulas, self.empresa_id))
+        doc = await snapshot_with_profile(self.state, await build_contrato_snapshot(empresa, contrato, pi))
+        contrato.clausulas = [
+            ClausulaTexto(titulo=c.titulo, texto=c.texto) for c in resolve_clausulas(doc, modelos)
+        ]
+        contrato.clausulas_versao = versao
 
     async def cancel(self, contrato_id: str) -> Contrato:
         """Compare-and-set under the contrato's lease: of racing cancels exactly one wins."""
@@ -139,5 +177,8 @@ async def build_contrato_snapshot(
             "valor_total_centavos": contrato.valor_total_centavos,
             "produto": contrato.produto,
             "created_at": contrato.created_at.isoformat(),
+            "pagamento": contrato.pagamento.model_dump() if contrato.pagamento else None,
+            "clausulas": [c.model_dump() for c in contrato.clausulas],
+            "clausulas_versao": contrato.clausulas_versao,
         },
     }

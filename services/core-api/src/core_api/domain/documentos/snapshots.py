@@ -43,7 +43,7 @@ def document_snapshot(raw: dict[str, Any]) -> DocumentSnapshot:
     """
     kind: DocumentKind = raw["tipo"]
     pi, cliente, empresa = raw["pi"], raw["cliente"], raw["empresa"]
-    numero_pi = pi_numero(pi["id"], pi["created_at"])
+    numero_pi = pi.get("codigo") or pi_numero(pi["id"], pi["created_at"])
     if kind == "contrato":
         contrato = raw["contrato"]
         source_id, numero = contrato["id"], contrato["codigo"]
@@ -80,7 +80,15 @@ def document_snapshot(raw: dict[str, Any]) -> DocumentSnapshot:
                     "regiao": (p.get("regiao") or {}).get("nome") or MISSING,
                     **{
                         k: p.get(k)
-                        for k in ("cidade", "uf", "tipo", "largura_cm", "altura_cm", "valor_centavos")
+                        for k in (
+                            "cidade",
+                            "uf",
+                            "tipo",
+                            "largura_cm",
+                            "altura_cm",
+                            "valor_centavos",
+                            "desconto_centavos",
+                        )
                     },
                 }
                 for p in raw["placas"]
@@ -89,6 +97,21 @@ def document_snapshot(raw: dict[str, Any]) -> DocumentSnapshot:
             "produto": produto,
             "descricao": pi.get("descricao"),
             "pi_numero": numero_pi if kind == "contrato" else None,
+            **{
+                k: pi.get(k)
+                for k in (
+                    "agencia",
+                    "material",
+                    "producao_material",
+                    "material_entrega_ate",
+                    "autorizado_por",
+                    "autorizado_em",
+                )
+            },
+            # a contrato prints its own payment terms and the clauses it was signed with
+            "pagamento": (raw.get("contrato") or {}).get("pagamento") or pi.get("pagamento"),
+            "clausulas_contrato": (raw.get("contrato") or {}).get("clausulas") or None,
+            "clausulas_versao": (raw.get("contrato") or {}).get("clausulas_versao"),
         }
     )
 
@@ -105,8 +128,10 @@ class DocumentSnapshotService:
             raw = await ContratoService(self.principal, self.state).snapshot(source_id)
         else:
             raw = await PIService(self.principal, self.state).snapshot(source_id)
-        # the empresa's whole profile (sede, contacts, representative, logo inlined)
-        raw["empresa"] = await empresa_profile(
-            self.state, await Empresa.get(PydanticObjectId(raw["empresa"]["id"]))
-        )
-        return document_snapshot(raw)
+        return await snapshot_with_profile(self.state, raw)
+
+
+async def snapshot_with_profile(state: State, raw: dict[str, Any]) -> DocumentSnapshot:
+    """`document_snapshot` with the empresa's whole profile (sede, contacts, representative, logo)."""
+    raw["empresa"] = await empresa_profile(state, await Empresa.get(PydanticObjectId(raw["empresa"]["id"])))
+    return document_snapshot(raw)

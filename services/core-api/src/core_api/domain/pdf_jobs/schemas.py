@@ -33,6 +33,8 @@ class PdfRequestRead(CamelModel):
     filename: str | None = None
     checksum: str | None = Field(default=None, description="SHA-256 of the PDF bytes")
     generated_at: datetime | None = None
+    #: where the finished PDF is downloaded (pdf-service, through the gateway)
+    download_url: str | None = None
     error: str | None = None
     requested_by: str | None = None
     correlation_id: str | None = None
@@ -50,6 +52,7 @@ class PdfRequestRead(CamelModel):
             filename=doc.filename,
             checksum=doc.sha256,
             generated_at=doc.generated_at,
+            download_url=f"/api/v1/documents/{doc.document_id}" if doc.document_id else None,
             error=doc.error,
             requested_by=str(doc.requested_by) if doc.requested_by else None,
             correlation_id=doc.correlation_id,

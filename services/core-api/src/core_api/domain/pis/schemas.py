@@ -2,37 +2,109 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from core_api.domain.alugueis.schemas import Centavos, PeriodoMixin
 from core_api.domain.pis.models import PI, DocumentoGerado
-from core_api.lib.schemas import CamelModel
+from core_api.lib.schemas import CamelModel, StrictInteger
+from core_api.lib.validators import CpfOrCnpj
 
 #: what clients see: `vencida` is an `em_andamento` PI whose period has ended
 PIStatusPublico = Literal["em_andamento", "vencida", "concluida", "cancelada"]
 MAX_PLACAS_POR_PI = 100
 
 
-class PICreate(PeriodoMixin):
-    """Book every placa for [inicio, fim) for one cliente — all of them or none."""
+class ItemIn(CamelModel):
+    """One placa of the PI. Without `valorCentavos` it is the placa's monthly price over the period,
+    pro rata by day (a 30-day month)."""
+
+    placa_id: str = Field(min_length=1, max_length=64)
+    valor_centavos: Centavos | None = None
+    desconto_centavos: Centavos = 0
+
+
+class AgenciaIn(CamelModel):
+    nome: str = Field(min_length=1, max_length=160)
+    documento: CpfOrCnpj | None = None
+    comissao_bp: StrictInteger = Field(
+        default=2000, ge=0, le=10_000, description="agency commission in basis points (2000 = 20 %)"
+    )
+
+
+class ParcelaIn(CamelModel):
+    vencimento: date
+    valor_centavos: Centavos
+
+
+class PagamentoIn(CamelModel):
+    """À vista (one parcela) or parcelado (two or more, in due-date order); they add up to the total."""
+
+    forma: Literal["avista", "parcelado"]
+    meio: str | None = Field(default=None, max_length=60, description="boleto, PIX, transferência …")
+    parcelas: list[ParcelaIn] = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PagamentoIn:
+        if self.forma == "avista" and len(self.parcelas) != 1:
+            raise ValueError("pagamento à vista has exactly one parcela")
+        if self.forma == "parcelado" and len(self.parcelas) < 2:
+            raise ValueError("pagamento parcelado has at least two parcelas")
+        dias = [p.vencimento for p in self.parcelas]
+        if dias != sorted(dias):
+            raise ValueError("parcelas must be in due-date order")
+        return self
+
+
+Material = Literal["lona", "papel", "adesivo", "digital"]
+Producao = Literal["contratante", "contratada"]
+
+
+class PIExtras(CamelModel):
+    """What a PI carries besides its placas and period, as the market uses it."""
+
+    agencia: AgenciaIn | None = None
+    material: Material | None = None
+    producao_material: Producao | None = Field(default=None, description="who produces the material")
+    material_entrega_ate: date | None = Field(default=None, description="the material is delivered by")
+    autorizado_por: str | None = Field(default=None, min_length=1, max_length=160)
+    autorizado_em: date | None = None
+    pagamento: PagamentoIn | None = None
+
+
+class PICreate(PeriodoMixin, PIExtras):
+    """Book every placa for the period for one cliente — all of them or none.
+
+    Name the placas with `placaIds` (each valued at its monthly price pro rata, or, with
+    `valorTotalCentavos`, a negotiated total spread over them in proportion to those prices) or with
+    `itens` (each with its own value and discount). The PI's total is the sum of the items' nets.
+    """
 
     cliente_id: str = Field(min_length=1, max_length=64)
-    placa_ids: list[str] = Field(min_length=1, max_length=MAX_PLACAS_POR_PI)
-    valor_total_centavos: Centavos
+    placa_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_PLACAS_POR_PI)
+    itens: list[ItemIn] | None = Field(default=None, min_length=1, max_length=MAX_PLACAS_POR_PI)
+    valor_total_centavos: Centavos | None = None
     produto: str = Field(min_length=1, max_length=200)
     descricao: str | None = Field(default=None, max_length=2000)
 
-    @field_validator("placa_ids")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("placaIds must not repeat a placa")
-        if any(not 1 <= len(v) <= 64 for v in value):
+    @model_validator(mode="after")
+    def _placas(self) -> PICreate:
+        if (self.placa_ids is None) == (self.itens is None):
+            raise ValueError("send the placas either as placaIds or as itens (one of them)")
+        ids = self.placa_ids if self.placa_ids is not None else [i.placa_id for i in self.itens or []]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a PI names each placa once")
+        if any(not 1 <= len(v) <= 64 for v in ids):
             raise ValueError("placaIds must be placa ids")
-        return value
+        for item in self.itens or []:
+            if item.valor_centavos is not None and item.desconto_centavos > item.valor_centavos:
+                raise ValueError("an item's descontoCentavos cannot exceed its valorCentavos")
+        return self
+
+    def itens_pedidos(self) -> list[ItemIn]:
+        return self.itens if self.itens is not None else [ItemIn(placa_id=p) for p in self.placa_ids or []]
 
 
 class PIUpdate(CamelModel):
@@ -69,7 +141,7 @@ class DocumentoRead(CamelModel):
     checksum: str = Field(description="SHA-256 of the PDF bytes")
     size_bytes: int
     pages: int
-    gerado_em: datetime
+    generated_at: datetime
     download_url: str
 
     @classmethod
@@ -81,13 +153,23 @@ class DocumentoRead(CamelModel):
             checksum=doc.sha256,
             size_bytes=doc.size_bytes,
             pages=doc.pages,
-            gerado_em=doc.gerado_em,
+            generated_at=doc.gerado_em,
             download_url=f"/api/v1/documents/{doc.document_id}",
         )
 
 
+class ItemRead(CamelModel):
+    placa_id: str
+    valor_centavos: int
+    desconto_centavos: int
+    liquido_centavos: int
+
+
 class PIRead(CamelModel):
     id: str
+    #: PI-2026-000123 (null only for PIs made before numbering existed)
+    codigo: str | None = None
+    numero: int | None = None
     cliente_id: str
     placa_ids: list[str]
     aluguel_ids: list[str]
@@ -104,11 +186,37 @@ class PIRead(CamelModel):
     created_at: datetime
     updated_at: datetime
     documentos: list[DocumentoRead] = Field(default_factory=list)
+    itens: list[ItemRead] = Field(default_factory=list)
+    agencia: AgenciaIn | None = None
+    material: str | None = None
+    producao_material: str | None = None
+    material_entrega_ate: str | None = None
+    autorizado_por: str | None = None
+    autorizado_em: str | None = None
+    pagamento: PagamentoIn | None = None
 
     @classmethod
     def from_doc(cls, doc: PI, status: PIStatusPublico) -> PIRead:
         return cls(
             id=str(doc.id),
+            codigo=doc.codigo,
+            numero=doc.numero,
+            itens=[
+                ItemRead(
+                    placa_id=str(i.placa_id),
+                    valor_centavos=i.valor_centavos,
+                    desconto_centavos=i.desconto_centavos,
+                    liquido_centavos=i.liquido_centavos,
+                )
+                for i in doc.itens
+            ],
+            agencia=AgenciaIn.model_validate(doc.agencia.model_dump()) if doc.agencia else None,
+            material=doc.material,
+            producao_material=doc.producao_material,
+            material_entrega_ate=doc.material_entrega_ate,
+            autorizado_por=doc.autorizado_por,
+            autorizado_em=doc.autorizado_em,
+            pagamento=PagamentoIn.model_validate(doc.pagamento.model_dump()) if doc.pagamento else None,
             cliente_id=str(doc.cliente_id),
             placa_ids=[str(p) for p in doc.placa_ids],
             aluguel_ids=[str(a) for a in doc.aluguel_ids],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from beanie import PydanticObjectId
+from beanie import PydanticObjectId, SortDirection
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
 from shared.auth import Principal
@@ -24,14 +25,14 @@ from core_api.domain.alugueis.models import Aluguel
 from core_api.domain.alugueis.services import VISIVEL, conflito, periodo_filter
 from core_api.domain.clientes.models import Cliente
 from core_api.domain.empresas.models import Empresa
-from core_api.domain.pis.models import PI
+from core_api.domain.pis.models import PI, Agencia, ItemPI, Pagamento, Parcela
 from core_api.domain.pis.schemas import PICreate, PIStatusPublico, PIUpdate
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, parse_object_id
+from core_api.lib.repository import TenantRepository, holding, parse_object_id
 
 PI_SORT = {
     "createdAt": "created_at",
@@ -41,7 +42,8 @@ PI_SORT = {
 }
 #: the workflow: only these moves are allowed (vencida is em_andamento past its end)
 TRANSICOES: dict[str, set[str]] = {
-    "em_andamento": {"concluida", "cancelada"},
+    # a PI is concluded once its period is over (vencida); before that it can only be cancelled
+    "em_andamento": {"cancelada"},
     "vencida": {"concluida", "cancelada"},
     "concluida": set(),
     "cancelada": set(),
@@ -59,6 +61,76 @@ def dividir(total: int, partes: int) -> list[int]:
     """Split cents exactly: the first `total % partes` shares get one cent more."""
     base, resto = divmod(total, partes)
     return [base + (1 if i < resto else 0) for i in range(partes)]
+
+
+def ratear(total: int, pesos: list[int]) -> list[int]:
+    """Split cents exactly in proportion to `pesos` (largest remainders get the leftover cents); an even
+    split when every weight is zero."""
+    soma = sum(pesos)
+    if soma <= 0:
+        return dividir(total, len(pesos))
+    partes = [divmod(total * p, soma) for p in pesos]
+    valores = [q for q, _ in partes]
+    sobra = total - sum(valores)
+    for i in sorted(range(len(pesos)), key=lambda i: (-partes[i][1], i))[:sobra]:
+        valores[i] += 1
+    return valores
+
+
+def preco_no_periodo(valor_mensal_centavos: int, dias: int) -> int:
+    """A placa's monthly price over `dias` days, pro rata by day (a 30-day commercial month)."""
+    return (valor_mensal_centavos * dias + 15) // 30
+
+
+def valorar_itens(
+    data: PICreate, placas: Mapping[Any, Placa], ids: list[PydanticObjectId], dias: int
+) -> list[ItemPI]:
+    """Each placa's value in the PI; raises a 400 when an explicit total disagrees with the items."""
+    pedidos = data.itens_pedidos()
+    tabela = [preco_no_periodo(placas[oid].valor_mensal_centavos, dias) for oid in ids]
+    explicitos = any(p.valor_centavos is not None or p.desconto_centavos for p in pedidos)
+    if data.valor_total_centavos is not None and not explicitos:
+        # a negotiated total: spread over the placas in proportion to their list prices
+        valores = ratear(data.valor_total_centavos, tabela)
+        return [ItemPI(placa_id=oid, valor_centavos=v) for oid, v in zip(ids, valores, strict=True)]
+    itens = []
+    for oid, pedido, preco in zip(ids, pedidos, tabela, strict=True):
+        valor = pedido.valor_centavos if pedido.valor_centavos is not None else preco
+        if pedido.desconto_centavos > valor:
+            raise ValidationException(
+                f"the discount of placa {placas[oid].numero} ({pedido.desconto_centavos}) exceeds its value ({valor})"
+            )
+        itens.append(ItemPI(placa_id=oid, valor_centavos=valor, desconto_centavos=pedido.desconto_centavos))
+    total = sum(i.liquido_centavos for i in itens)
+    if data.valor_total_centavos is not None and data.valor_total_centavos != total:
+        raise ValidationException(
+            f"valorTotalCentavos is {data.valor_total_centavos} but the items add up to {total}; "
+            "omit it (the total is the items' sum) or make them agree",
+            extra={"itensCentavos": total},
+        )
+    return itens
+
+
+def pagamento_do_pi(data: PICreate, total: int) -> Pagamento | None:
+    if data.pagamento is None:
+        return None
+    soma = sum(p.valor_centavos for p in data.pagamento.parcelas)
+    if soma != total:
+        raise ValidationException(
+            f"the parcelas add up to {soma} but the PI's total is {total}", extra={"totalCentavos": total}
+        )
+    return Pagamento(
+        forma=data.pagamento.forma,
+        meio=data.pagamento.meio,
+        parcelas=[
+            Parcela(vencimento=p.vencimento.isoformat(), valor_centavos=p.valor_centavos)
+            for p in data.pagamento.parcelas
+        ],
+    )
+
+
+#: lease key of an empresa's PI numbering in one year
+NUMERACAO = "pis-numero:{empresa_id}:{ano}"
 
 
 class PIService:
@@ -112,21 +184,25 @@ class PIService:
     async def create(self, data: PICreate) -> PI:
         """Book every placa for the period, or none of them (409 naming the taken ones)."""
         dias = dias_do_periodo(data.inicio, data.fim)
-        if len(dias) * len(data.placa_ids) > MAX_SLOTS:
+        if len(dias) * len(data.itens_pedidos()) > MAX_SLOTS:
             raise ValidationException(
-                f"a PI may book at most {MAX_SLOTS} placa-days ({len(data.placa_ids)} placas × "
+                f"a PI may book at most {MAX_SLOTS} placa-days ({len(data.itens_pedidos())} placas × "
                 f"{len(dias)} days here); split it"
             )
         cliente = await self.clientes.get(data.cliente_id)
-        placa_oids = [parse_object_id(p, "placa") for p in data.placa_ids]
+        placa_ids = [i.placa_id for i in data.itens_pedidos()]
+        placa_oids = [parse_object_id(p, "placa") for p in placa_ids]
         found = {p.id: p for p in await self.placas.find_many({"_id": {"$in": placa_oids}})}
-        missing = [raw for raw, oid in zip(data.placa_ids, placa_oids, strict=True) if oid not in found]
+        missing = [raw for raw, oid in zip(placa_ids, placa_oids, strict=True) if oid not in found]
         if missing:
             raise NotFoundException(f"placa(s) not found: {', '.join(missing)}", extra={"placaIds": missing})
         inativas = sorted(p.numero for p in found.values() if not p.ativa)
         if inativas:
             raise ConflictException(f"placa(s) {', '.join(inativas)} are inactive and cannot be booked")
 
+        itens = valorar_itens(data, found, placa_oids, len(dias))
+        total = sum(i.liquido_centavos for i in itens)
+        pagamento = pagamento_do_pi(data, total)
         pi_id = PydanticObjectId()
         aluguel_ids = [PydanticObjectId() for _ in placa_oids]
         pi = PI(
@@ -139,15 +215,23 @@ class PIService:
             fim=data.fim,
             dia_inicio=dias[0],
             dia_fim=dias[-1],
-            valor_total_centavos=data.valor_total_centavos,
+            valor_total_centavos=total,
+            itens=itens,
             produto=data.produto,
             descricao=data.descricao,
             status="pendente",
+            agencia=Agencia(**data.agencia.model_dump()) if data.agencia else None,
+            material=data.material,
+            producao_material=data.producao_material,
+            material_entrega_ate=data.material_entrega_ate.isoformat() if data.material_entrega_ate else None,
+            autorizado_por=data.autorizado_por,
+            autorizado_em=data.autorizado_em.isoformat() if data.autorizado_em else None,
+            pagamento=pagamento,
         )
         await pi.insert()
         try:
             async with self.reservas.protegida("pi", pi_id):
-                valores = dividir(data.valor_total_centavos, len(placa_oids))
+                valores = [i.liquido_centavos for i in itens]
                 await Aluguel.insert_many(
                     [
                         Aluguel(
@@ -178,9 +262,25 @@ class PIService:
             raise conflito(found, exc, dias) from None
         except ReservaExpirada:
             raise ServiceUnavailableException("the booking took too long and was undone; retry") from None
+        await self._numerar(pi_id)
         entity_created("pi")
         entity_created("aluguel", len(aluguel_ids))  # a PI books one aluguel per placa
         return await self.get(str(pi_id))
+
+    async def _numerar(self, pi_id: PydanticObjectId) -> None:
+        """Give a committed PI the next number of its empresa and year (PI-2026-000123), under the
+        numbering lease: the highest number given plus one, so numbers are distinct and gapless
+        (a PI whose booking failed never gets one)."""
+        ano = utcnow().astimezone(TZ).year
+        async with holding(
+            self.repo.db, NUMERACAO.format(empresa_id=self.empresa_id, ano=ano), "the PI numbering"
+        ):
+            ultimo = await self.repo.find_many_sorted(
+                {"ano": ano}, sort=[("numero", SortDirection.DESCENDING)], limit=1
+            )
+            numero = (ultimo[0].numero or 0) + 1 if ultimo else 1
+            async with self.repo.locked(pi_id) as pi:
+                await self.repo.write(pi, {"ano": ano, "numero": numero, "codigo": f"PI-{ano}-{numero:06d}"})
 
     async def update(self, pi_id: str, data: PIUpdate) -> PI:
         """Edit or move the status, compare-and-set under the PI's lease: of racing transitions
@@ -199,8 +299,8 @@ class PIService:
             if alvo is not None:
                 if alvo not in TRANSICOES[atual]:
                     raise ConflictException(
-                        f"a PI that is {atual} cannot become {alvo}; "
-                        "allowed: em_andamento or vencida → concluida or cancelada",
+                        f"a PI that is {atual} cannot become {alvo}; allowed: em_andamento → cancelada, "
+                        "vencida (its period is over) → concluida or cancelada",
                         extra={"status": atual},
                     )
                 changes["status"] = alvo
@@ -234,9 +334,17 @@ class PIService:
             valor_antes = pi.valor_total_centavos
             pi = await self.repo.write(pi, changes)
             if pi.valor_total_centavos != valor_antes:
-                for aluguel_id, valor in zip(
-                    pi.aluguel_ids, dividir(pi.valor_total_centavos, len(pi.aluguel_ids)), strict=True
-                ):
+                liquidos = ratear(
+                    pi.valor_total_centavos,
+                    [i.liquido_centavos for i in pi.itens] or [1] * len(pi.aluguel_ids),
+                )
+                if pi.itens:
+                    itens = [
+                        {**i.model_dump(), "valor_centavos": v + i.desconto_centavos}
+                        for i, v in zip(pi.itens, liquidos, strict=True)
+                    ]
+                    pi = await self.repo.write(pi, {"itens": itens})
+                for aluguel_id, valor in zip(pi.aluguel_ids, liquidos, strict=True):
                     await self.alugueis.write_owned({"_id": aluguel_id}, {"valor_centavos": valor})
         if changes.get("status") == "cancelada":
             # a crash right here is finished by the sweep (status cancelada, slots_liberados False)
@@ -288,10 +396,12 @@ async def build_pi_snapshot(empresa: Empresa, pi: PI) -> dict[str, Any]:
         a.placa_id: a
         for a in await TenantRepository(Aluguel, empresa_id, "aluguel").find_many({"pi_id": pi.id})
     }
+    valores = {i.placa_id: i for i in pi.itens}
     itens = []
     for placa_id in pi.placa_ids:
         placa = placas.get(placa_id)
         aluguel = alugueis.get(placa_id)
+        item = valores.get(placa_id)
         regiao = regioes.get(placa.regiao_id) if placa else None
         itens.append(
             {
@@ -305,7 +415,11 @@ async def build_pi_snapshot(empresa: Empresa, pi: PI) -> dict[str, Any]:
                 "altura_cm": placa.altura_cm if placa else None,
                 "regiao": {"id": str(regiao.id), "nome": regiao.nome} if regiao else None,
                 "aluguel_id": str(aluguel.id) if aluguel else None,
-                "valor_centavos": aluguel.valor_centavos if aluguel else None,
+                # the item's gross value and discount (PIs made before items existed: the aluguel's value)
+                "valor_centavos": item.valor_centavos
+                if item
+                else (aluguel.valor_centavos if aluguel else None),
+                "desconto_centavos": item.desconto_centavos if item and item.desconto_centavos else None,
             }
         )
     return {
@@ -323,6 +437,14 @@ async def build_pi_snapshot(empresa: Empresa, pi: PI) -> dict[str, Any]:
             "timezone": TZ.key,
             "valor_total_centavos": pi.valor_total_centavos,
             "created_at": _iso(pi.created_at),
+            "codigo": pi.codigo,
+            "agencia": pi.agencia.model_dump() if pi.agencia else None,
+            "material": pi.material,
+            "producao_material": pi.producao_material,
+            "material_entrega_ate": pi.material_entrega_ate,
+            "autorizado_por": pi.autorizado_por,
+            "autorizado_em": pi.autorizado_em,
+            "pagamento": pi.pagamento.model_dump() if pi.pagamento else None,
         },
         "cliente": {
             "id": str(pi.cliente_id),

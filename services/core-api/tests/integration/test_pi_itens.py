@@ -1,0 +1,277 @@
+"""PIs as the market uses them: per-placa values (pro rata list prices, a negotiated total spread by
+price, or explicit items with discounts) that add up to the total, gapless PI-YYYY-NNNNNN numbers,
+whole days, agência/material/payment terms, no `concluida` before the period ends; contratos signed
+with the empresa's versioned clause set chosen by the payment terms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from shared.documents.snapshot import LOCAL_TZ
+
+from .test_documentos import pdf_text
+
+YEAR = datetime.now(LOCAL_TZ).year
+PIS = "/api/v1/pis"
+
+
+def pi_body(inv, **over) -> dict:
+    return {
+        "clienteId": inv.cliente_ids[0],
+        "placaIds": inv.placa_ids[:2],
+        "inicio": "2031-03-01",
+        "fim": "2031-03-15",
+        "produto": "Campanha",
+        **over,
+    }
+
+
+async def set_price(core_client, t, placa_id: str, valor: int) -> None:
+    r = await core_client.patch(
+        f"/api/v1/placas/{placa_id}", json={"valorMensalCentavos": valor}, headers=t.user_headers
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_items_default_to_the_list_price_pro_rata_and_days_are_days(
+    core_client, make_tenant, make_inventario
+):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=2)  # 150.000 a month each
+    r = await core_client.post(PIS, json=pi_body(inv), headers=t.user_headers)
+    assert r.status_code == 201, r.text
+    pi = r.json()
+    assert (pi["diaInicio"], pi["diaFim"]) == ("2031-03-01", "2031-03-15")  # fim as a day is included
+    assert [i["valorCentavos"] for i in pi["itens"]] == [75_000, 75_000]  # 15 of 30 days
+    assert pi["valorTotalCentavos"] == 150_000
+    assert pi["codigo"] == f"PI-{YEAR}-000001" and pi["numero"] == 1
+    alugueis = (
+        await core_client.get("/api/v1/alugueis", params={"piId": pi["id"]}, headers=t.user_headers)
+    ).json()
+    assert sorted(a["valorCentavos"] for a in alugueis["items"]) == [75_000, 75_000]
+
+
+async def test_a_negotiated_total_is_spread_by_list_price_not_evenly(
+    core_client, make_tenant, make_inventario
+):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=2)
+    await set_price(core_client, t, inv.placa_ids[0], 100_000)
+    await set_price(core_client, t, inv.placa_ids[1], 300_000)
+    r = await core_client.post(
+        PIS, json=pi_body(inv, fim="2031-03-30", valorTotalCentavos=200_001), headers=t.user_headers
+    )
+    assert r.status_code == 201, r.text
+    itens = r.json()["itens"]
+    assert [i["valorCentavos"] for i in itens] == [50_000, 150_001]
+    assert sum(i["liquidoCentavos"] for i in itens) == r.json()["valorTotalCentavos"] == 200_001
+
+
+async def test_explicit_items_with_discounts_and_payment_terms(core_client, make_tenant, make_inventario):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=2)
+    body = pi_body(
+        inv,
+        placaIds=None,
+        itens=[
+            {"placaId": inv.placa_ids[0], "valorCentavos": 220_000, "descontoCentavos": 20_000},
+            {"placaId": inv.placa_ids[1]},  # list price pro rata: 75.000
+        ],
+        agencia={"nome": "Agência Maré", "documento": "45.723.174/0001-10"},
+        material="lona",
+        producaoMaterial="contratante",
+        materialEntregaAte="2031-02-20",
+        autorizadoPor="Maria Souza",
+        autorizadoEm="2031-02-10",
+        pagamento={
+            "forma": "parcelado",
+            "meio": "boleto",
+            "parcelas": [
+                {"vencimento": "2031-03-10", "valorCentavos": 137_500},
+                {"vencimento": "2031-04-10", "valorCentavos": 137_500},
+            ],
+        },
+    )
+    body.pop("placaIds")
+    r = await core_client.post(PIS, json=body, headers=t.user_headers)
+    assert r.status_code == 201, r.text
+    pi = r.json()
+    assert pi["valorTotalCentavos"] == 275_000 and pi["agencia"]["comissaoBp"] == 2000
+    assert pi["pagamento"]["forma"] == "parcelado" and pi["materialEntregaAte"] == "2031-02-20"
+    r = await core_client.get(f"{PIS}/{pi['id']}/pdf", headers=t.user_headers)
+    assert r.status_code == 200, r.text
+    text = pdf_text(r.content)
+    for expected in (
+        "R$ 2.200,00",
+        "R$ 200,00",
+        "R$ 2.000,00",
+        "R$ 750,00",
+        "R$ 2.750,00",
+        "Agência Maré",
+        "Comissão da agência (20%) R$ 550,00",
+        "Lona",
+        "Autorizado por Maria Souza",
+        pi["codigo"],
+    ):
+        assert expected in text, (expected, text[:400])
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"itens": [{"placaId": "x"}]}, "either as placaIds or as itens"),
+        (
+            {"placaIds": None, "itens": [{"placaId": "P", "valorCentavos": 10, "descontoCentavos": 11}]},
+            "exceed",
+        ),
+        ({"valorTotalCentavos": 1, "placaIds": None, "itens": "ITENS"}, "add up to"),
+        (
+            {
+                "pagamento": {
+                    "forma": "avista",
+                    "parcelas": [{"vencimento": "2031-03-01", "valorCentavos": 1}],
+                }
+            },
+            "parcelas add up",
+        ),
+        ({"pagamento": {"forma": "avista", "parcelas": []}}, "parcelas"),
+        ({"fim": "2031-02-30"}, "calendar day"),
+        ({"agencia": {"nome": "A", "comissaoBp": 20000}}, "comissaoBp"),
+    ],
+)
+async def test_inconsistent_pis_are_400_and_book_nothing(
+    core_client, make_tenant, make_inventario, raw_db, over, message
+):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=2)
+    body = pi_body(inv, **over)
+    if body.get("itens") == "ITENS":
+        body["itens"] = [{"placaId": p, "valorCentavos": 100} for p in inv.placa_ids[:2]]
+    if body.get("itens") and body["itens"][0]["placaId"] == "P":
+        body["itens"][0]["placaId"] = inv.placa_ids[0]
+    body = {k: v for k, v in body.items() if v is not None}
+    r = await core_client.post(PIS, json=body, headers=t.user_headers)
+    assert r.status_code == 400, r.text
+    assert message in r.text
+    assert await raw_db["pis"].count_documents({"empresa_id": {"$exists": True}, "status": {"$ne": "x"}}) == 0
+
+
+async def test_twenty_concurrent_pis_get_twenty_gapless_numbers(
+    core_client, make_tenant, make_inventario, concurrently
+):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=20)
+    calls = [("POST", PIS, pi_body(inv, placaIds=[p]), t.user_headers) for p in inv.placa_ids]
+    responses = concurrently(calls)
+    assert [r.status_code for r in responses] == [201] * 20, [
+        r.text for r in responses if r.status_code != 201
+    ]
+    numeros = sorted(r.json()["numero"] for r in responses)
+    assert numeros == list(range(1, 21))
+    assert {r.json()["codigo"] for r in responses} == {f"PI-{YEAR}-{n:06d}" for n in range(1, 21)}
+
+
+async def test_a_failed_booking_takes_no_number(core_client, make_tenant, make_inventario):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=1)
+    assert (
+        await core_client.post(PIS, json=pi_body(inv, placaIds=inv.placa_ids), headers=t.user_headers)
+    ).status_code == 201
+    r = await core_client.post(PIS, json=pi_body(inv, placaIds=inv.placa_ids), headers=t.user_headers)
+    assert r.status_code == 409
+    inv2 = make_inventario(t, placas=1)
+    r = await core_client.post(PIS, json=pi_body(inv2, placaIds=inv2.placa_ids), headers=t.user_headers)
+    assert r.json()["numero"] == 2  # no gap left by the 409
+
+
+async def test_concluida_only_once_the_period_is_over(core_client, make_tenant, make_inventario):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=2)
+    futuro = (
+        await core_client.post(PIS, json=pi_body(inv, placaIds=inv.placa_ids[:1]), headers=t.user_headers)
+    ).json()
+    r = await core_client.patch(f"{PIS}/{futuro['id']}", json={"status": "concluida"}, headers=t.user_headers)
+    assert r.status_code == 409 and "period is over" in r.json()["detail"]
+    passado = await core_client.post(
+        PIS,
+        json=pi_body(inv, placaIds=inv.placa_ids[1:], inicio="2020-01-01", fim="2020-01-31"),
+        headers=t.user_headers,
+    )
+    assert passado.status_code == 201 and passado.json()["status"] == "vencida"
+    r = await core_client.patch(
+        f"{PIS}/{passado.json()['id']}", json={"status": "concluida"}, headers=t.user_headers
+    )
+    assert r.status_code == 200 and r.json()["status"] == "concluida"
+
+
+async def test_contratos_are_signed_with_the_clause_set_of_their_day(
+    core_client, make_tenant, make_inventario
+):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=3)
+    avista = (
+        await core_client.post(PIS, json=pi_body(inv, placaIds=inv.placa_ids[:1]), headers=t.user_headers)
+    ).json()
+    c1 = await core_client.post("/api/v1/contratos", json={"piId": avista["id"]}, headers=t.user_headers)
+    assert c1.status_code == 201, c1.text
+    c1 = c1.json()
+    titulos = [c["titulo"] for c in c1["clausulas"]]
+    rescisao = next(c["texto"] for c in c1["clausulas"] if c["titulo"] == "Da rescisão")
+    assert "período restante" in rescisao and titulos[-1] == "Do foro"
+    assert c1["clausulasVersao"].startswith("padrao-")
+
+    # the empresa writes its own set; a bad placeholder is refused, a user may not write it
+    own = {
+        "clausulas": [
+            {"titulo": "Do objeto", "texto": "Locação no valor de {valor_total}."},
+            {"titulo": "Das parcelas", "texto": "Pagamento {pagamento}.", "quando": "parcelado"},
+        ]
+    }
+    r = await core_client.put("/api/v1/empresa/clausulas", json=own, headers=t.user_headers)
+    assert r.status_code == 403
+    r = await core_client.put(
+        "/api/v1/empresa/clausulas",
+        json={"clausulas": [{"titulo": "X", "texto": "{segredo}"}]},
+        headers=t.admin_headers,
+    )
+    assert r.status_code == 400 and "{segredo}" in r.text
+    r = await core_client.put("/api/v1/empresa/clausulas", json=own, headers=t.admin_headers)
+    assert r.status_code == 200 and r.json()["versao"] == "empresa-v1"
+
+    parcelado = {
+        "forma": "parcelado",
+        "parcelas": [
+            {"vencimento": "2031-03-05", "valorCentavos": 37_500},
+            {"vencimento": "2031-04-05", "valorCentavos": 37_500},
+        ],
+    }
+    pi2 = (
+        await core_client.post(PIS, json=pi_body(inv, placaIds=inv.placa_ids[1:2]), headers=t.user_headers)
+    ).json()
+    c2 = await core_client.post(
+        "/api/v1/contratos", json={"piId": pi2["id"], "pagamento": parcelado}, headers=t.user_headers
+    )
+    assert c2.status_code == 201, c2.text
+    c2 = c2.json()
+    assert c2["clausulasVersao"] == "empresa-v1"
+    assert [c["titulo"] for c in c2["clausulas"]] == ["Do objeto", "Das parcelas", "Do foro"]
+    assert c2["clausulas"][0]["texto"] == "Locação no valor de R$ 750,00."
+    # the first contrato still prints what it was signed with
+    text1 = pdf_text(
+        (await core_client.get(f"/api/v1/contratos/{c1['id']}/pdf", headers=t.user_headers)).content
+    )
+    text2 = pdf_text(
+        (await core_client.get(f"/api/v1/contratos/{c2['id']}/pdf", headers=t.user_headers)).content
+    )
+    assert "DA RESCISÃO" in text1 and "DAS PARCELAS" not in text1
+    assert "Locação no valor de R$ 750,00." in text2 and "DA RESCISÃO" not in text2
+    assert "versão empresa-v1" in text2
+    bad = {"forma": "avista", "parcelas": [{"vencimento": "2031-03-05", "valorCentavos": 1}]}
+    pi3 = (
+        await core_client.post(PIS, json=pi_body(inv, placaIds=inv.placa_ids[2:]), headers=t.user_headers)
+    ).json()
+    r = await core_client.post(
+        "/api/v1/contratos", json={"piId": pi3["id"], "pagamento": bad}, headers=t.user_headers
+    )
+    assert r.status_code == 400 and "add up" in r.text
