@@ -85,7 +85,7 @@ def register_and_login(core: str) -> dict[str, str]:
         "admin": {"nome": "Admin", "email": email, "password": "s3nha-segura"},
     }
     r = httpx.post(f"{core}/api/v1/auth/register", json=body, timeout=20)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     r = httpx.post(f"{core}/api/v1/auth/login", json={"email": email, "password": "s3nha-segura"}, timeout=20)
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['accessToken']}"}

@@ -37,8 +37,19 @@ def _escape(value: str) -> str:
     return value.replace("%", "%%")  # supervisord expands %(name)s in values
 
 
-def supervisor_conf(programs: list[Program], run_dir: Path, log_dir: Path, cwd: Path) -> str:
+def control_socket(run_dir: Path) -> Path:
+    """supervisord's control socket: in `run_dir`, or under /tmp when that path would pass the ~107-byte
+    limit of a Unix socket path (a deep checkout or test directory)."""
     sock = run_dir / "supervisor.sock"
+    if len(str(sock)) < 100:
+        return sock
+    import hashlib
+
+    return Path("/tmp") / f"outdoor-supervisor-{hashlib.sha256(str(run_dir).encode()).hexdigest()[:16]}.sock"  # noqa: S108
+
+
+def supervisor_conf(programs: list[Program], run_dir: Path, log_dir: Path, cwd: Path) -> str:
+    sock = control_socket(run_dir)
     parts = [
         "[supervisord]",
         "nodaemon=true",

@@ -22,7 +22,7 @@ def _token(stack) -> str:
         "empresa": {"nome": "Servers"},
         "admin": {"nome": "Servers Admin", "email": email, "password": "pass-phrase-1234"},
     }
-    assert httpx.post(stack.gateway + "/api/v1/auth/register", json=body, timeout=30).status_code == 201
+    assert httpx.post(stack.gateway + "/api/v1/auth/register", json=body, timeout=30).status_code == 202
     r = httpx.post(
         stack.gateway + "/api/v1/auth/login",
         json={"email": email, "password": "pass-phrase-1234"},

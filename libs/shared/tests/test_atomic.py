@@ -113,4 +113,7 @@ async def test_a_holder_killed_with_sigkill_frees_the_key_within_its_ttl(mongodb
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
     assert lease.taken_over == dead_owner
