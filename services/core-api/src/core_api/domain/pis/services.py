@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,8 @@ from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, holding, parse_object_id
+
+log = logging.getLogger(__name__)
 
 PI_SORT = {
     "createdAt": "created_at",
@@ -129,8 +132,9 @@ def pagamento_do_pi(data: PICreate, total: int) -> Pagamento | None:
     )
 
 
-#: lease key of an empresa's PI numbering in one year
+#: lease key of an empresa's PI numbering in one year, and how long a PI waits for its turn
 NUMERACAO = "pis-numero:{empresa_id}:{ano}"
+NUMERACAO_WAIT = 60.0
 
 
 class PIService:
@@ -270,17 +274,23 @@ class PIService:
     async def _numerar(self, pi_id: PydanticObjectId) -> None:
         """Give a committed PI the next number of its empresa and year (PI-2026-000123), under the
         numbering lease: the highest number given plus one, so numbers are distinct and gapless
-        (a PI whose booking failed never gets one)."""
+        (a PI whose booking failed never gets one). The booking has committed by now, so a numbering
+        that cannot finish (the lease busy past a minute, the store down) leaves the PI unnumbered —
+        logged — rather than failing a request whose placas are booked."""
         ano = utcnow().astimezone(TZ).year
-        async with holding(
-            self.repo.db, NUMERACAO.format(empresa_id=self.empresa_id, ano=ano), "the PI numbering"
-        ):
-            ultimo = await self.repo.find_many_sorted(
-                {"ano": ano}, sort=[("numero", SortDirection.DESCENDING)], limit=1
-            )
-            numero = (ultimo[0].numero or 0) + 1 if ultimo else 1
-            async with self.repo.locked(pi_id) as pi:
-                await self.repo.write(pi, {"ano": ano, "numero": numero, "codigo": f"PI-{ano}-{numero:06d}"})
+        chave = NUMERACAO.format(empresa_id=self.empresa_id, ano=ano)
+        try:
+            async with holding(self.repo.db, chave, "the PI numbering", wait=NUMERACAO_WAIT):
+                ultimo = await self.repo.find_many_sorted(
+                    {"ano": ano}, sort=[("numero", SortDirection.DESCENDING)], limit=1
+                )
+                numero = (ultimo[0].numero or 0) + 1 if ultimo else 1
+                async with self.repo.locked(pi_id) as pi:
+                    await self.repo.write(
+                        pi, {"ano": ano, "numero": numero, "codigo": f"PI-{ano}-{numero:06d}"}
+                    )
+        except (ConflictException, ServiceUnavailableException) as exc:
+            log.error("PI %s is booked but could not be numbered: %s", pi_id, exc)
 
     async def update(self, pi_id: str, data: PIUpdate) -> PI:
         """Edit or move the status, compare-and-set under the PI's lease: of racing transitions
