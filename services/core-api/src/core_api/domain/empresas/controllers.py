@@ -10,7 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 from shared.auth import admin_guard
 
-from core_api.domain.empresas.logo import MAX_LOGO_BYTES
+from core_api.domain.empresas.logo import MAX_LOGO_BYTES, LogoError, LogoTooLarge, LogoUnsupportedType
 from core_api.domain.empresas.schemas import EmpresaRead, EmpresaUpdate
 from core_api.domain.empresas.services import EmpresaService
 from core_api.lib.deps import provide_service
@@ -47,6 +47,7 @@ class EmpresaController(Controller):
         "by its header; it replaces the previous logo and is printed on PIs and contratos.",
         guards=[admin_guard],
         status_code=200,
+        raises=[NotFoundException, LogoError, LogoTooLarge, LogoUnsupportedType, ConflictException],
     )
     async def put_logo(
         self, request: Request[Any, Any, Any], empresas_service: NamedDependency[EmpresaService]
@@ -56,7 +57,13 @@ class EmpresaController(Controller):
             await empresas_service.set_logo(request.headers.get("content-type"), body)
         )
 
-    @get("/logo", summary="Your empresa's logo", media_type="application/octet-stream")
+    @get(
+        "/logo",
+        summary="Your empresa's logo",
+        description="The image as uploaded (`image/png` or `image/jpeg`); 404 when there is none.",
+        media_type="application/octet-stream",
+        raises=[NotFoundException],
+    )
     async def get_logo(self, empresas_service: NamedDependency[EmpresaService]) -> Response[bytes]:
         logo, data = await empresas_service.logo()
         return Response(
@@ -65,6 +72,11 @@ class EmpresaController(Controller):
             headers={"ETag": f'"{logo.sha256}"', "Cache-Control": "private, max-age=300"},
         )
 
-    @delete("/logo", summary="Remove your empresa's logo (admin)", guards=[admin_guard])
+    @delete(
+        "/logo",
+        summary="Remove your empresa's logo (admin)",
+        guards=[admin_guard],
+        raises=[NotFoundException, ConflictException],
+    )
     async def delete_logo(self, empresas_service: NamedDependency[EmpresaService]) -> None:
         await empresas_service.delete_logo()

@@ -31,20 +31,30 @@ class LogoError(ClientException):
     """400: the upload is not a usable logo."""
 
 
+class LogoTooLarge(HTTPException):
+    """413: the logo is over the size limit."""
+
+    status_code = HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+class LogoUnsupportedType(HTTPException):
+    """415: not sent as image/png or image/jpeg."""
+
+    status_code = HTTP_415_UNSUPPORTED_MEDIA_TYPE
+
+
 def validate_logo(content_type: str | None, data: bytes) -> str:
     """The normalised content type of a valid logo; raises a 4xx saying what is wrong otherwise."""
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind not in SIGNATURES:
-        raise HTTPException(
-            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        raise LogoUnsupportedType(
             detail="send the logo as the request body with Content-Type image/png or image/jpeg",
             extra={"accepted": sorted(SIGNATURES)},
         )
     if not data:
         raise LogoError("the request body is empty: send the image's bytes")
     if len(data) > MAX_LOGO_BYTES:
-        raise HTTPException(
-            status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise LogoTooLarge(
             detail=f"the logo has {len(data)} bytes; the limit is {MAX_LOGO_BYTES} bytes",
             extra={"maxBytes": MAX_LOGO_BYTES},
         )

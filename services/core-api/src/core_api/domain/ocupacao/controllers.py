@@ -6,6 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 
 from core_api.domain.ocupacao.schemas import Ocupacao, OcupacaoPlaca
@@ -27,6 +28,7 @@ class OcupacaoController(Controller):
         description="A page of the empresa's placas (by número), each with the runs of days its aluguéis "
         f"(active or being booked) hold within [inicio, fim] — both days inclusive, at most {MAX_DIAS} "
         "days — with the PI and cliente of each run, the days booked and the occupancy rate.",
+        raises=[NotFoundException],
     )
     async def ocupacao(
         self,
