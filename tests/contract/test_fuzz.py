@@ -104,7 +104,7 @@ def _fuzz_admin(core_api: str) -> dict[str, str]:
         },
         timeout=30,
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     return {"FUZZ_EMAIL": email, "FUZZ_PASSWORD": password}
 
 
