@@ -179,7 +179,8 @@ def test_every_dashboard_and_rule_metric_is_exposed(stack) -> None:
             "/api/v1/pis/x/pdf",
         ):
             client.get(path)
-    exposed: set[str] = {"up"} | recording_rule_names() | HTTP_METRICS | TRAEFIK_CONDITIONAL
+    # up and scrape_samples_scraped: series Prometheus itself records for every target
+    exposed: set[str] = {"up", "scrape_samples_scraped"} | recording_rule_names() | HTTP_METRICS | TRAEFIK_CONDITIONAL
     for url, auth in (
         (f"{stack.services['core-api'].url}/metrics", AUTH),
         (f"{stack.services['pdf-service'].url}/metrics", AUTH),
