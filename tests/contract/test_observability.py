@@ -180,7 +180,9 @@ def test_every_dashboard_and_rule_metric_is_exposed(stack) -> None:
         ):
             client.get(path)
     # up and scrape_samples_scraped: series Prometheus itself records for every target
-    exposed: set[str] = {"up", "scrape_samples_scraped"} | recording_rule_names() | HTTP_METRICS | TRAEFIK_CONDITIONAL
+    exposed: set[str] = (
+        {"up", "scrape_samples_scraped"} | recording_rule_names() | HTTP_METRICS | TRAEFIK_CONDITIONAL
+    )
     for url, auth in (
         (f"{stack.services['core-api'].url}/metrics", AUTH),
         (f"{stack.services['pdf-service'].url}/metrics", AUTH),
