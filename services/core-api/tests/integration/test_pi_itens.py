@@ -275,3 +275,28 @@ async def test_contratos_are_signed_with_the_clause_set_of_their_day(
         "/api/v1/contratos", json={"piId": pi3["id"], "pagamento": bad}, headers=t.user_headers
     )
     assert r.status_code == 400 and "add up" in r.text
+
+
+async def test_a_new_value_rescales_items_and_parcelas_so_the_pdf_still_adds_up(
+    core_client, make_tenant, make_inventario
+):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=2)
+    parcelas = [
+        {"vencimento": "2031-03-10", "valorCentavos": 50_000},
+        {"vencimento": "2031-04-10", "valorCentavos": 100_000},
+    ]
+    pi = await core_client.post(
+        PIS, json=pi_body(inv, pagamento={"forma": "parcelado", "parcelas": parcelas}), headers=t.user_headers
+    )
+    assert pi.status_code == 201, pi.text
+    r = await core_client.patch(
+        f"{PIS}/{pi.json()['id']}", json={"valorTotalCentavos": 300_000}, headers=t.user_headers
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["valorCentavos"] for p in body["pagamento"]["parcelas"]] == [100_000, 200_000]
+    assert sum(i["liquidoCentavos"] for i in body["itens"]) == 300_000
+    r = await core_client.get(f"{PIS}/{body['id']}/pdf", headers=t.user_headers)
+    assert r.status_code == 200, r.text
+    assert "R$ 3.000,00" in pdf_text(r.content)

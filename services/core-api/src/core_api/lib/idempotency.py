@@ -36,6 +36,7 @@ from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from shared.errors import error_responses
 
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
@@ -224,3 +225,10 @@ def document_idempotency_key(app: Litestar) -> None:
         for handler in getattr(route, "route_handlers", []):
             if "POST" in getattr(handler, "http_methods", ()) and route.path not in EXCLUDED_PATHS:
                 handler.operation_class = _with_idempotency_key(handler.operation_class)
+                handler.responses = {
+                    **error_responses(
+                        422,
+                        d422="this Idempotency-Key was already used for a different request; use a new key",
+                    ),
+                    **(handler.responses or {}),
+                }

@@ -348,12 +348,24 @@ class PIService:
                     pi.valor_total_centavos,
                     [i.liquido_centavos for i in pi.itens] or [1] * len(pi.aluguel_ids),
                 )
+                ajustes: dict[str, Any] = {}
                 if pi.itens:
-                    itens = [
+                    ajustes["itens"] = [
                         {**i.model_dump(), "valor_centavos": v + i.desconto_centavos}
                         for i, v in zip(pi.itens, liquidos, strict=True)
                     ]
-                    pi = await self.repo.write(pi, {"itens": itens})
+                if pi.pagamento:
+                    # the parcelas keep adding up to the total: rescaled in proportion
+                    novas = ratear(pi.valor_total_centavos, [p.valor_centavos for p in pi.pagamento.parcelas])
+                    ajustes["pagamento"] = {
+                        **pi.pagamento.model_dump(),
+                        "parcelas": [
+                            {**p.model_dump(), "valor_centavos": v}
+                            for p, v in zip(pi.pagamento.parcelas, novas, strict=True)
+                        ],
+                    }
+                if ajustes:
+                    pi = await self.repo.write(pi, ajustes)
                 for aluguel_id, valor in zip(pi.aluguel_ids, liquidos, strict=True):
                     await self.alugueis.write_owned({"_id": aluguel_id}, {"valor_centavos": valor})
         if changes.get("status") == "cancelada":
