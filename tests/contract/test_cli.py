@@ -77,6 +77,7 @@ def live_core_api(mongodb_url: str, redis_url: str, unique_name: str, tmp_path: 
         "REDIS_URL": redis_url,
         "CORE_API_MONGODB_DB": f"t_cli_{unique_name}",
         "CORE_API_PORT": str(port),
+        "CORE_API_INTERNAL_PORT": str(free_port()),
         "CORE_API_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "LOG_JSON": "false",
@@ -170,7 +171,11 @@ def test_a_second_serve_on_the_live_metrics_directory_refuses_and_touches_nothin
     before_files = files(metrics_dir)
     before = scrape(live_core_api.url)
     other_port = free_port()
-    env = {**live_core_api.extra["env"], "CORE_API_PORT": str(other_port)}
+    env = {
+        **live_core_api.extra["env"],
+        "CORE_API_PORT": str(other_port),
+        "CORE_API_INTERNAL_PORT": str(free_port()),
+    }
     second = run_cli(["core-api", "serve"], env, metrics_dir.parent)
     assert second.returncode != 0
     assert "belongs to a running instance" in second.stderr
@@ -248,18 +253,21 @@ def test_serve_on_an_inherited_socket_keeps_connections_waiting_across_a_restart
         "REDIS_URL": redis_url,
         "CORE_API_MONGODB_DB": f"t_cli_fd_{unique_name}",
         "CORE_API_PORT": str(port),
+        "CORE_API_INTERNAL_PORT": str(free_port()),
         "CORE_API_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "SERVE_LISTEN_FD": str(held.fileno()),
         "LOG_JSON": "false",
     }
 
+    log = (tmp_path / "serve.log").open("ab")
+
     def start() -> subprocess.Popen:
         return subprocess.Popen(  # noqa: S603
             [str(BIN / "core-api"), "serve"],
             env=env,
             cwd=tmp_path,
-            stdout=(tmp_path / "serve.log").open("ab"),
+            stdout=log,
             stderr=subprocess.STDOUT,
             pass_fds=(held.fileno(),),
         )
@@ -288,3 +296,4 @@ def test_serve_on_an_inherited_socket_keeps_connections_waiting_across_a_restart
         assert second.wait(60) == 0
     finally:
         held.close()
+        log.close()

@@ -86,7 +86,10 @@ def fuzz_services(mongodb_url: str, redis_url: str, test_tmp: Path) -> Iterator[
     started: list[Server] = []
     try:
         for name, spec in FUZZED.items():
-            started.append(start_service(name, spec["module"], ports[name], env, runtime / name))
+            srv = start_service(name, spec["module"], ports[name], env, runtime / name)
+            started.append(srv)
+            if "internal_url" in srv.extra:  # core-api's internal listener, where pdf-service reads snapshots
+                env["CORE_API_INTERNAL_URL"] = srv.extra["internal_url"]
         yield {name: f"http://127.0.0.1:{ports[name]}" for name in FUZZED}
     finally:
         for srv in started:

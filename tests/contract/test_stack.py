@@ -31,6 +31,8 @@ PORT_VARS = {
     "GATEWAY_PORT": "gateway",
     "GATEWAY_INTERNAL_PORT": "gateway-internal",
     "CORE_API_PORT": "core-api",
+    "CORE_API_INTERNAL_PORT": "core-api-internal",
+    "GATEWAY_ERRORS_PORT": "gateway-errors",
     "PDF_SERVICE_PORT": "pdf-service",
     "PDF_WORKER_METRICS_PORT": "pdf-worker-metrics",
     "REDIS_PORT": "redis",

@@ -177,7 +177,8 @@ async def test_tenant_isolation(core_client, make_tenant, make_inventario, raw_d
     "change",
     [
         {"inicio": "2026-01-01T00:00:00"},  # naive
-        {"fim": "2026-01-31"},  # a date, no time zone
+        {"fim": "2026-02-30"},  # a day that does not exist (plain days are days in the empresa's zone)
+        {"fim": "2025-12-31"},  # a day before inicio
         {"fim": "2026-01-01T00:00:00-03:00"},  # fim == inicio
         {"fim": "2025-12-01T00:00:00-03:00"},  # fim before inicio
         {"valorCentavos": -1},

@@ -60,7 +60,7 @@ async def test_pi_pdf_prints_the_pi(core_client, pi_with_contrato):
     assert r.headers["content-type"] == "application/pdf"
     assert FILENAME.match(r.headers["content-disposition"]), r.headers["content-disposition"]
     assert r.headers["content-disposition"].startswith(
-        f'attachment; filename="pi-{YEAR}-{pi["id"][-6:]}-cliente-1-'
+        f'attachment; filename="pi-{YEAR}-{pi["numero"]:06d}-cliente-1-'
     )
     assert r.content.startswith(b"%PDF-")
     text = pdf_text(r.content)
@@ -86,7 +86,7 @@ async def test_contrato_pdf_prints_the_contrato(core_client, pi_with_contrato):
     assert r.headers["content-disposition"].startswith(f'attachment; filename="contrato-{codigo}-cliente-1-')
     text = pdf_text(r.content)
     assert "CONTRATO DE LOCAÇÃO" in text and contrato["codigo"] in text
-    assert f"{YEAR}/{pi['id'][-6:].upper()}" in text  # the PI it was made from
+    assert pi["codigo"] in text and pi["codigo"] == f"PI-{YEAR}-{pi['numero']:06d}"  # the PI it was made from
     assert "R$ 1.234,56" in text
 
 

@@ -81,7 +81,12 @@ def periodo(dia: int, dias: int) -> dict[str, str]:
 
 
 async def new_pi(
-    http: httpx.AsyncClient, inv: Any, headers: dict[str, str], placas: list[int], valor: int = 90_000
+    http: httpx.AsyncClient,
+    inv: Any,
+    headers: dict[str, str],
+    placas: list[int],
+    valor: int = 90_000,
+    periodo_: dict[str, str] | None = None,
 ) -> dict:
     r = await http.post(
         "/api/v1/pis",
@@ -90,7 +95,7 @@ async def new_pi(
             "placaIds": [inv.placa_ids[i] for i in placas],
             "valorTotalCentavos": valor,
             "produto": "Campanha",
-            **periodo(0, 30),
+            **(periodo_ or periodo(0, 30)),
         },
         headers=headers,
     )
@@ -103,10 +108,13 @@ def codes(responses: list[httpx.Response]) -> Counter[int]:
 
 
 async def test_pi_status_race_one_transition_wins(http, make_tenant, make_inventario, raw_db):
-    """The issue's own reproduction: 10 × PATCH concluida + 10 × POST cancel of one PI."""
+    """The issue's own reproduction: 10 × PATCH concluida + 10 × POST cancel of one PI (one whose
+    period is over, so that both moves are allowed: a running PI cannot be concluded)."""
     t = await make_tenant()
     inv = make_inventario(t, placas=2)
-    pi = await new_pi(http, inv, t.user_headers, [0, 1])
+    passado = {"inicio": "2020-03-01T00:00:00-03:00", "fim": "2020-03-31T00:00:00-03:00"}
+    pi = await new_pi(http, inv, t.user_headers, [0, 1], periodo_=passado)
+    assert pi["status"] == "vencida"
     url = f"/api/v1/pis/{pi['id']}"
     calls = [
         ("PATCH", url, {"status": "concluida"}, t.user_headers)
@@ -121,8 +129,8 @@ async def test_pi_status_race_one_transition_wins(http, make_tenant, make_invent
     assert final["status"] == winner["status"]
     stored = await raw_db["pis"].find_one({"_id": PydanticObjectId(pi["id"])})
     assert stored["concluida_em"] is None or stored["cancelada_em"] is None
-    # writes of the PI: its confirmation, the one transition, (for a cancel) the release flag
-    assert stored["version"] == (3 if final["status"] == "cancelada" else 2)
+    # writes of the PI: its confirmation, its number, the one transition, (for a cancel) the release flag
+    assert stored["version"] == (4 if final["status"] == "cancelada" else 3)
     alugueis = await raw_db["alugueis"].find({"pi_id": PydanticObjectId(pi["id"])}).to_list()
     slots = await raw_db["placa_ocupacoes"].count_documents({"reserva_id": PydanticObjectId(pi["id"])})
     if final["status"] == "cancelada":
@@ -382,6 +390,9 @@ async def test_a_writer_killed_between_claim_and_write_does_not_freeze_the_docum
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
     assert r.status_code == 200, r.text
     print(f"race figures: writable again {time.monotonic() - killed:.1f}s after the SIGKILL")
     stored = await raw_db["placas"].find_one({"_id": PydanticObjectId(placa_id)})

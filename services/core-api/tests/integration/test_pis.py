@@ -92,6 +92,18 @@ async def test_status_workflow(core_client, make_tenant, make_inventario, raw_db
     assert (
         await core_client.patch(f"{URL}/{pi['id']}", json={"status": "vencida"}, headers=h)
     ).status_code == 409
+    # a running PI cannot be concluded before its period ends (issue 15); one whose period is over can
+    r = await core_client.patch(f"{URL}/{pi['id']}", json={"status": "concluida"}, headers=h)
+    assert r.status_code == 409 and "period is over" in r.json()["detail"]
+    inv2 = make_inventario(t, placas=1)
+    pi = (
+        await core_client.post(
+            URL,
+            json={**pi_body(inv2, placas=(0,)), "inicio": "2020-01-01", "fim": "2020-01-31"},
+            headers=h,
+        )
+    ).json()
+    assert pi["status"] == "vencida"
     r = await core_client.patch(
         f"{URL}/{pi['id']}", json={"status": "concluida", "produto": "Novo"}, headers=h
     )
@@ -102,8 +114,8 @@ async def test_status_workflow(core_client, make_tenant, make_inventario, raw_db
         r = await core_client.patch(f"{URL}/{pi['id']}", json={"status": target}, headers=h)
         assert r.status_code == 409, r.text
     assert (await core_client.post(f"{URL}/{pi['id']}/cancel", headers=h)).status_code == 409
-    # a concluded PI keeps its placa booked
-    assert await raw_db["placa_ocupacoes"].count_documents({}) == 31
+    # a concluded PI keeps its placa booked (January 2020, 31 days)
+    assert await raw_db["placa_ocupacoes"].count_documents({"reserva_id": PydanticObjectId(pi["id"])}) == 31
 
     other = (await core_client.post(URL, json=pi_body(inv, placas=(1,)), headers=h)).json()
     r = await core_client.patch(f"{URL}/{other['id']}", json={"status": "cancelada"}, headers=h)

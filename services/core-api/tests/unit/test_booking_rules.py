@@ -105,7 +105,8 @@ def test_a_conflict_with_no_known_placa_asks_for_a_retry():
 
 # --- PI workflow and money -------------------------------------------------------------------------
 def test_pi_workflow_allows_only_the_documented_moves():
-    assert TRANSICOES["em_andamento"] == {"concluida", "cancelada"}
+    # a running PI can only be cancelled: it is concluded once its period is over (vencida)
+    assert TRANSICOES["em_andamento"] == {"cancelada"}
     assert TRANSICOES["vencida"] == {"concluida", "cancelada"}
     assert TRANSICOES["concluida"] == set() and TRANSICOES["cancelada"] == set()
 

@@ -147,5 +147,8 @@ def document_filename(snapshot: DocumentSnapshot) -> str:
         ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
         return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
-    parts = [snapshot.kind, slug(snapshot.numero), slug(snapshot.cliente.nome)[:40]]
+    numero = slug(snapshot.numero)
+    # "PI-2026-000123" already names the kind: pi-2026-000123-…, not pi-pi-2026-000123-…
+    numero = numero.removeprefix(f"{snapshot.kind}-")
+    parts = [snapshot.kind, numero, slug(snapshot.cliente.nome)[:40]]
     return "-".join(p for p in parts if p) + ".pdf"
