@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from litestar import Response
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.response import Stream
 from pydantic import BaseModel
 
@@ -88,9 +90,34 @@ async def list_response(
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Stream(
         rows(),
-        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        media_type=CSV_MEDIA_TYPE,  # Litestar adds "; charset=utf-8" to text types
         headers={
             "Content-Disposition": f'attachment; filename="{filename}-{stamp}.csv"',
             "X-Total-Count": str(min(total, MAX_EXPORT_ROWS)),
         },
     )
+
+
+# -- OpenAPI ----------------------------------------------------------------------------------------
+def _with_csv_alternative(base: type[Operation]) -> type[Operation]:
+    def __init__(self: Operation, *args: Any, **kwargs: Any) -> None:
+        base.__init__(self, *args, **kwargs)
+        if not any(getattr(p, "name", None) == "format" for p in self.parameters or []):
+            return
+        ok = (self.responses or {}).get("200")
+        content = getattr(ok, "content", None)
+        if isinstance(content, dict) and CSV_MEDIA_TYPE not in content:
+            content[CSV_MEDIA_TYPE] = OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, description="the whole list as CSV (UTF-8 with BOM)")
+            )
+
+    return type(f"Csv{base.__name__}", (base,), {"__init__": __init__})
+
+
+def document_csv_lists(app: Any) -> None:
+    """List operations (those with the `format` parameter) also answer `text/csv`: say so in OpenAPI.
+    Wraps whatever operation class a handler already uses, like the other OpenAPI helpers."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "GET" in getattr(handler, "http_methods", ()):
+                handler.operation_class = _with_csv_alternative(handler.operation_class)

@@ -27,6 +27,7 @@ from core_api.lib.cache import (
     TenantCacheMiddleware,
     response_cache_config,
 )
+from core_api.lib.csv_export import document_csv_lists
 from core_api.lib.idempotency import IdempotencyMiddleware, document_idempotency_key
 from core_api.server.auth import jwt_auth
 from core_api.server.cli import CoreApiCLIPlugin
@@ -63,6 +64,7 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
     )
     app = build_app(config)
     document_idempotency_key(app)
+    document_csv_lists(app)
     return app
 
 
