@@ -254,7 +254,7 @@ def test_sigterm_finishes_in_flight_requests_closes_websockets_and_exits_in_boun
             except Exception as exc:  # noqa: BLE001
                 results["slow"] = exc
 
-        ws = connect(f"ws://127.0.0.1:{port}/ws", open_timeout=5)  # closed by the server below
+        ws = connect(f"ws://127.0.0.1:{port}/ws", open_timeout=5, legacy=True)  # closed by the server below
         assert ws.recv(timeout=5) == "hello"
         in_flight = threading.Thread(target=slow_request)
         in_flight.start()
