@@ -300,3 +300,36 @@ async def test_a_new_value_rescales_items_and_parcelas_so_the_pdf_still_adds_up(
     r = await core_client.get(f"{PIS}/{body['id']}/pdf", headers=t.user_headers)
     assert r.status_code == 200, r.text
     assert "R$ 3.000,00" in pdf_text(r.content)
+
+
+async def test_pis_and_contratos_are_searched_by_text(core_client, make_tenant, make_inventario):
+    t, other = await make_tenant(), await make_tenant("Outra")
+    inv = make_inventario(t, placas=2)
+    a = (
+        await core_client.post(
+            PIS,
+            json=pi_body(inv, placaIds=inv.placa_ids[:1], produto="Pão de Queijo"),
+            headers=t.user_headers,
+        )
+    ).json()
+    b = (
+        await core_client.post(
+            PIS,
+            json=pi_body(inv, placaIds=inv.placa_ids[1:], produto="Café (especial)"),
+            headers=t.user_headers,
+        )
+    ).json()
+    c = (await core_client.post("/api/v1/contratos", json={"piId": b["id"]}, headers=t.user_headers)).json()
+
+    async def ids(path: str, q: str, who=t) -> list[str]:
+        r = await core_client.get(path, params={"q": q}, headers=who.user_headers)
+        assert r.status_code == 200, r.text
+        return [i["id"] for i in r.json()["items"]]
+
+    assert await ids(PIS, "queijo") == [a["id"]]
+    assert await ids(PIS, a["codigo"]) == [a["id"]]
+    assert await ids(PIS, "(especial)") == [b["id"]]  # the user's text is not a regex
+    assert await ids(PIS, ".*") == []
+    assert await ids("/api/v1/contratos", c["codigo"]) == [c["id"]]
+    assert await ids("/api/v1/contratos", "café") == [c["id"]]
+    assert await ids(PIS, "queijo", other) == []  # another empresa finds nothing

@@ -31,11 +31,14 @@ class ContratoController(Controller):
         list_params: NamedDependency[ListParams],
         pi_id: Annotated[str | None, QueryParameter(name="piId")] = None,
         cliente_id: Annotated[str | None, QueryParameter(name="clienteId")] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="search in codigo and produto")
+        ] = None,
     ) -> Response[Page[ContratoRead]]:
         return await list_response(
             list_params,
             ContratoRead,
-            lambda p: contrato_service.list(p, pi_id=pi_id, cliente_id=cliente_id),
+            lambda p: contrato_service.list(p, pi_id=pi_id, cliente_id=cliente_id, q=q),
             ContratoRead.from_doc,
             "contratos",
         )

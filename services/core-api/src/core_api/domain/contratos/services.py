@@ -21,7 +21,7 @@ from core_api.domain.pis.services import PIService, build_pi_snapshot, status_pu
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, holding, parse_object_id
+from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
 
 CONTRATO_SORT = {"numero": "numero", "createdAt": "created_at", "inicio": "inicio"}
 #: lease key of an empresa's contrato numbering
@@ -40,9 +40,9 @@ class ContratoService:
         return await self.repo.get(contrato_id)
 
     async def list(
-        self, params: ListParams, *, pi_id: str | None, cliente_id: str | None
+        self, params: ListParams, *, pi_id: str | None, cliente_id: str | None, q: str | None = None
     ) -> tuple[list[Contrato], int]:
-        query: dict[str, Any] = {}
+        query: dict[str, Any] = text_filter(("codigo", "produto"), q) if q else {}
         if pi_id is not None:
             query["pi_id"] = parse_object_id(pi_id, "PI")
         if cliente_id is not None:

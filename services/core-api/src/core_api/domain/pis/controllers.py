@@ -34,6 +34,9 @@ class PIController(Controller):
             str | None, QueryParameter(name="placaId", description="PIs booking this placa")
         ] = None,
         status: FromQuery[PIStatusPublico | None] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="search in codigo, produto and descricao")
+        ] = None,
         inicio: Annotated[str | None, datetime_query("overlapping this period: its start")] = None,
         fim: Annotated[str | None, datetime_query("overlapping this period: its end")] = None,
     ) -> Response[Page[PIRead]]:
@@ -42,7 +45,7 @@ class PIController(Controller):
             list_params,
             PIRead,
             lambda p: pi_service.list(
-                p, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=desde, fim=ate
+                p, cliente_id=cliente_id, placa_id=placa_id, status=status, inicio=desde, fim=ate, q=q
             ),
             lambda pi: PIRead.from_doc(pi, status_publico(pi)),
             "pis",

@@ -33,7 +33,7 @@ from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, holding, parse_object_id
+from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +162,12 @@ class PIService:
         status: str | None,
         inicio: datetime | None,
         fim: datetime | None,
+        q: str | None = None,
     ) -> tuple[list[PI], int]:
         now = utcnow()
         conditions: list[dict[str, Any]] = [VISIVEL]
+        if q:
+            conditions.append(text_filter(("codigo", "produto", "descricao"), q))
         if periodo := periodo_filter(inicio, fim):
             conditions.append(periodo)
         if cliente_id is not None:
