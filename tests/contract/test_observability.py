@@ -248,21 +248,28 @@ def test_prometheus_scrapes_every_target(stack, tmp_path: Path) -> None:
         prometheus_args(config, tmp_path / "tsdb", port), stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        deadline, health = time.monotonic() + 30, {}
+        deadline, health = time.monotonic() + 120, {}
         while time.monotonic() < deadline:
             assert proc.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
             try:
                 targets = httpx.get(f"http://127.0.0.1:{port}/api/v1/targets", timeout=2).json()
                 health = {t["labels"]["job"]: t["health"] for t in targets["data"]["activeTargets"]}
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError, KeyError):  # not listening yet, or not answering JSON yet
                 health = {}
             if health and all(h == "up" for h in health.values()):
                 break
             time.sleep(0.5)
         assert health == {"core-api": "up", "pdf-service": "up", "traefik": "up", "prometheus": "up"}, health
-        result = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/query", params={"query": 'http_requests_total{job="core-api"}'}
-        ).json()
+        result: dict = {}
+        for _ in range(60):  # the first scrape's samples are queryable a moment after the target is up
+            result = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/query",
+                params={"query": 'http_requests_total{job="core-api"}'},
+                timeout=10,
+            ).json()
+            if result.get("data", {}).get("result"):
+                break
+            time.sleep(1)
         assert result["data"]["result"], result
     finally:
         proc.terminate()
