@@ -160,7 +160,9 @@ def test_a_second_serve_on_a_busy_port_leaves_the_live_metrics_intact(live_core_
     after = scrape(live_core_api.url)
     # nothing was wiped: the same files (inodes), and /metrics as big as before (scrapes add, never remove)
     assert kept(before_files, files(metrics_dir))
-    assert len(after) >= len(before), f"/metrics went from {len(before)} to {len(after)} bytes"
+    # not blanked (the defect left 0 bytes): the same series, about the same size (values are
+    # rendered with varying digits, so a few bytes may come and go)
+    assert len(after) >= 0.9 * len(before), f"/metrics went from {len(before)} to {len(after)} bytes"
     assert set(series(before)) <= set(series(after))
 
 
@@ -182,7 +184,8 @@ def test_a_second_serve_on_the_live_metrics_directory_refuses_and_touches_nothin
     assert not port_open(other_port)
     assert kept(before_files, files(metrics_dir))
     after = scrape(live_core_api.url)
-    assert len(after) >= len(before)
+    assert len(after) >= 0.9 * len(before), f"/metrics went from {len(before)} to {len(after)} bytes"
+    assert set(series(before)) <= set(series(after))
     # the holder's own restart (same directory, after it exits) may wipe: the lock is released
     live_core_api.stop()
     deadline = time.monotonic() + 30
