@@ -5,7 +5,7 @@
   schemathesis ask for a new token, and when the old identity is gone a new empresa is registered.
 - `map_case`: random ids almost never name anything, so most calls would stop at a 404 before the
   domain logic. The fuzzing admin's empresa gets a small real inventory (a região, placas, a
-  cliente, a PI and its contrato) and half of the generated cases (chosen from the case itself,
+  cliente, a PI and its contrato; made by the test before the run, `seed_inventory`) and half of the generated cases (chosen from the case itself,
   so runs stay reproducible) carry those ids in the id fields of their path, query and body.
 - `after_call`: every (operation, status) seen is appended to FUZZ_STATUS_LOG for the report.
 """
@@ -57,51 +57,53 @@ class FuzzAdmin:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
-_inventory: dict[str, list[str]] = {}
+def seed_inventory(core_api: str, email: str, password: str) -> dict[str, list[str]]:
+    """A região, three placas, a cliente, a PI booking two placas and its contrato.
 
+    Called by the test before `st run` starts (never from inside a hook: by then the fuzzer may
+    already have deactivated or deleted the admin, and an exception in a hook is a runtime error
+    of the whole run); the ids reach the hooks through FUZZ_INVENTORY.
+    """
+    with httpx.Client(base_url=core_api, timeout=60) as client:
+        r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        r.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {r.json()['accessToken']}"
 
-def _seed_inventory() -> dict[str, list[str]]:
-    """A região, three placas, a cliente, a PI booking two placas and its contrato (once per run)."""
-    with _lock:
-        if _inventory or not FuzzAdmin.email:
-            return _inventory
-        with httpx.Client(base_url=_CORE, timeout=60) as client:
-            login = {"email": FuzzAdmin.email, "password": FuzzAdmin.password}
-            token = client.post("/api/v1/auth/login", json=login).json()["accessToken"]
-            client.headers["Authorization"] = f"Bearer {token}"
+        def create(path: str, body: dict[str, Any]) -> str:
+            r = client.post(path, json=body)
+            r.raise_for_status()
+            return r.json()["id"]
 
-            def create(path: str, body: dict[str, Any]) -> str:
-                r = client.post(path, json=body)
-                r.raise_for_status()
-                return r.json()["id"]
-
-            regiao = create("/api/v1/regioes", {"nome": "Fuzz Região"})
-            placas = [
-                create(
-                    "/api/v1/placas",
-                    {"numero": f"FZ-{i}", "regiaoId": regiao, "endereco": f"Rua do Fuzz, {i}", "uf": "SP"},
-                )
-                for i in range(3)
-            ]
-            cliente = create("/api/v1/clientes", {"nome": "Cliente Fuzz", "documento": "11.222.333/0001-81"})
-            pi = create(
-                "/api/v1/pis",
-                {
-                    "clienteId": cliente,
-                    "placaIds": placas[:2],
-                    "inicio": "2031-01-01T00:00:00-03:00",
-                    "fim": "2031-01-15T00:00:00-03:00",
-                    "valorTotalCentavos": 500000,
-                    "produto": "Campanha de fuzzing",
-                },
+        regiao = create("/api/v1/regioes", {"nome": "Fuzz Região"})
+        placas = [
+            create(
+                "/api/v1/placas",
+                {"numero": f"FZ-{i}", "regiaoId": regiao, "endereco": f"Rua do Fuzz, {i}", "uf": "SP"},
             )
-            contrato = create("/api/v1/contratos", {"piId": pi})
-            _inventory.update(regiao=[regiao], placa=placas, cliente=[cliente], pi=[pi], contrato=[contrato])
-        return _inventory
+            for i in range(3)
+        ]
+        cliente = create("/api/v1/clientes", {"nome": "Cliente Fuzz", "documento": "11.222.333/0001-81"})
+        pi = create(
+            "/api/v1/pis",
+            {
+                "clienteId": cliente,
+                "placaIds": placas[:2],
+                "inicio": "2031-01-01T00:00:00-03:00",
+                "fim": "2031-01-15T00:00:00-03:00",
+                "valorTotalCentavos": 500000,
+                "produto": "Campanha de fuzzing",
+            },
+        )
+        contrato = create("/api/v1/contratos", {"piId": pi})
+    return {"regiao": [regiao], "placa": placas, "cliente": [cliente], "pi": [pi], "contrato": [contrato]}
+
+
+def _inventory() -> dict[str, list[str]]:
+    return json.loads(os.environ.get("FUZZ_INVENTORY") or "{}")
 
 
 def _real_id(kind: str, salt: str) -> str | None:
-    ids = _seed_inventory().get(kind)
+    ids = _inventory().get(kind)
     if not ids:
         return None
     return ids[int(hashlib.sha256(salt.encode()).hexdigest(), 16) % len(ids)]
@@ -137,19 +139,16 @@ def map_case(context, case):
     salt = f"{case.operation.label}|{case.path_parameters}|{case.query}|{case.body!r}"
     if int(hashlib.sha256(salt.encode()).hexdigest(), 16) % 2:
         return case  # half the cases stay as generated
-    try:
-        for container in (case.path_parameters, case.query):
-            for name in list(container or {}):
-                if name in _ID_FIELDS and (real := _real_id(_ID_FIELDS[name], salt + name)):
-                    container[name] = real
-        if isinstance(case.body, dict):
-            for name in list(case.body):
-                if name in _ID_FIELDS and (real := _real_id(_ID_FIELDS[name], salt + name)):
-                    case.body[name] = real
-            if isinstance(case.body.get("placaIds"), list) and (real := _real_id("placa", salt)):
-                case.body["placaIds"] = [real]
-    except httpx.HTTPError:
-        pass  # no inventory (e.g. core-api down): the case stays as generated
+    for container in (case.path_parameters, case.query):
+        for name in list(container or {}):
+            if name in _ID_FIELDS and (real := _real_id(_ID_FIELDS[name], salt + name)):
+                container[name] = real
+    if isinstance(case.body, dict):
+        for name in list(case.body):
+            if name in _ID_FIELDS and (real := _real_id(_ID_FIELDS[name], salt + name)):
+                case.body[name] = real
+        if isinstance(case.body.get("placaIds"), list) and (real := _real_id("placa", salt)):
+            case.body["placaIds"] = [real]
     return case
 
 

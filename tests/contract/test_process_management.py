@@ -266,9 +266,10 @@ def test_sigterm_finishes_in_flight_requests_closes_websockets_and_exits_in_boun
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=5)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
-        # new connections are refused while the in-flight request finishes
+        # new connections are not served while the in-flight request finishes: refused, or (when
+        # the kernel had queued the handshake on a socket a worker was still closing) reset at once
         time.sleep(0.3)
-        with pytest.raises(httpx.ConnectError):
+        with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
             httpx.get(f"{url}/slow", params={"seconds": 0}, timeout=2)
 
         in_flight.join(30)
