@@ -300,3 +300,26 @@ def test_serve_on_an_inherited_socket_keeps_connections_waiting_across_a_restart
     finally:
         held.close()
         log.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["core-api", "--help"], ["serve", "routes", "could not be loaded"]),
+        (["core-api", "serve", "--help"], ["--port", "--workers"]),
+        (["pdf-service", "--help"], ["serve", "worker", "asyncapi"]),
+        (["pdf-service", "worker", "--help"], ["--metrics-port"]),
+    ],
+)
+def test_help_answers_where_the_app_cannot_be_built(
+    argv: list[str], words: list[str], tmp_path: Path
+) -> None:
+    """A fresh shell (no ENVIRONMENT: production, whose settings refuse the development secrets)
+    still gets the help, with a note saying why the app's own commands are missing — not a traceback."""
+    env = {k: v for k, v in os.environ.items() if k not in {"ENVIRONMENT", "JWT_SECRET", "INTERNAL_TOKEN"}}
+    out = run_cli(argv, env, tmp_path)
+    assert out.returncode == 0, f"{argv}: {out.returncode}\n{out.stdout}\n{out.stderr}"
+    assert "Traceback" not in out.stderr, out.stderr
+    for word in words:
+        assert word in out.stdout + out.stderr, f"{argv} does not mention {word}:\n{out.stdout}\n{out.stderr}"
+    assert list(tmp_path.iterdir()) == []

@@ -85,6 +85,10 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         timeout_graceful_shutdown=graceful_shutdown_seconds(),
+        # uvicorn kills a worker that does not answer its supervisor's ping within this bound; its
+        # default (5 s) is shorter than a worker's start-up on a loaded 2-core machine, where it
+        # killed every new worker before it could serve (a restart loop, measured at load ~20)
+        timeout_worker_healthcheck=int(os.environ.get("SERVE_WORKER_HEALTHCHECK_SECONDS", "30")),
         log_config=None,
         server_header=False,
     )
@@ -171,6 +175,22 @@ class ServiceCLI(LitestarExtensionGroup):
         if not self._own_command(args):
             self._prepare(ctx)
         return ctx
+
+    def _prepare(self, ctx: click.Context) -> None:
+        # `--help` must answer whatever the environment: an app that cannot be built here (e.g.
+        # production settings refusing the development secrets) only hides its plugins' commands;
+        # a command that needs the app builds it again and reports the error itself
+        try:
+            super()._prepare(ctx)
+        except Exception as exc:  # noqa: BLE001 — any import or settings error of the app
+            self._prepare_done = True
+            errors = getattr(exc, "errors", None)  # pydantic's ValidationError: its first message
+            reason = errors()[0]["msg"] if callable(errors) else (str(exc) or type(exc).__name__)
+            click.echo(
+                f"note: the app could not be loaded here ({reason}); the commands of its plugins "
+                "(operator commands) are not listed",
+                err=True,
+            )
 
     def _own_command(self, args: list[str]) -> bool:
         """Whether the command line names one of `own` (skipping the group's --app/--app-dir)."""
