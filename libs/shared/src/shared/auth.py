@@ -8,11 +8,13 @@ signed with another algorithm, or `alg: none`, is rejected by PyJWT before any c
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import jwt
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -53,6 +55,40 @@ class PlatformToken(Token):
     typ: str = ""
     #: the user's token version at issue (shared.revocation): older than the current one = revoked
     ver: int = 0
+
+    @classmethod
+    def decode_payload(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithms: list[str],
+        issuer: str | Sequence[str] | None = None,
+        audience: str | Sequence[str] | None = None,
+        options: Any = None,
+    ) -> Any:
+        """PyJWT's verification, done once per token string: a client sends the same token on every
+        request, and its signature, issuer and required claims cannot change. The time claims can:
+        `exp` and `nbf` are checked again on every use (PyJWT's own check, without leeway)."""
+        key = (encoded_token, secret, tuple(algorithms), repr(issuer), repr(audience), repr(options))
+        payload = _VERIFIED.get(key)
+        if payload is None:
+            payload = super().decode_payload(encoded_token, secret, algorithms, issuer, audience, options)
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.pop(next(iter(_VERIFIED)))  # the oldest
+            _VERIFIED[key] = dict(payload)
+            return payload
+        now = time.time()
+        if "exp" in payload and float(payload["exp"]) <= now:
+            _VERIFIED.pop(key, None)
+            raise jwt.ExpiredSignatureError("Signature has expired")
+        if "nbf" in payload and float(payload["nbf"]) > now:
+            raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
+        return dict(payload)  # Token.decode changes the dict it gets
+
+
+#: verified token payloads by (token, verification parameters); bounded, oldest evicted first
+_VERIFIED: dict[tuple[str, ...], dict[str, Any]] = {}
+_VERIFIED_MAX = 10_000
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,8 +8,6 @@ from Redis, or, when Redis is down, from the user's own copy (core_api.domain.us
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -22,10 +20,9 @@ from shared.revocation import check_not_revoked
 
 from core_api.domain.users.models import User
 from core_api.domain.users.revocation import version_in_redis
-from core_api.lib.cache import TenantCache, area_key
+from core_api.domain.users.state import UserState, UserStates
 from core_api.settings import CoreApiSettings
 
-USER_TTL = 300
 #: routes reachable without a token
 PUBLIC_ROUTES = ["^/api/v1/auth/register", "^/api/v1/auth/login", "^/api/v1/auth/refresh"]
 
@@ -36,49 +33,37 @@ async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, An
         user_id = PydanticObjectId(principal.user_id)
     except (InvalidId, TypeError, ValueError):
         raise NotAuthorizedException("Invalid token") from None
-    cache: TenantCache = connection.app.state.cache
-    # who the user is now (active, empresa, role) is cached under the empresa's "users" generation,
-    # which every write to /users or /empresa bumps: no MongoDB read per request, no stale role. The
-    # token version is read at the same time (both in one round trip's time).
-    version, current = await asyncio.gather(
-        version_in_redis(connection.app.state, principal.user_id),
-        cache.get_or_compute(
-            "user",
-            principal.empresa_id,
-            f"user:{user_id}",
-            area_key(principal.empresa_id, "users"),
-            USER_TTL,
-            lambda: _load_user(user_id),
-            dump=lambda v: json.dumps(v).encode(),
-            load=json.loads,
-        ),
-    )
-    if version is None:
-        # Redis did not answer: the user's document holds the version; read it fresh, not from a cache
+    state = connection.app.state
+    # one Redis GET (the token version); who the user is comes from this process's copy, valid while
+    # that version is unchanged (core_api.domain.users.state), else from MongoDB
+    version = await version_in_redis(state, principal.user_id)
+    users: UserStates = state.user_states
+    current = users.get(principal.user_id, version) if version is not None else None
+    if current is None:
         current = await _load_user(user_id)
-    if current is None or not current["active"] or current["empresa_id"] != principal.empresa_id:
+        if current is not None and version is not None:
+            users.put(principal.user_id, version, current)
+    # Redis did not answer: the user's document holds the version (read fresh above, not cached)
+    if current is None or not current.active or current.empresa_id != principal.empresa_id:
         raise NotAuthorizedException("this token does not belong to an active user of its empresa")
-    check_not_revoked(token.ver, version if version is not None else current["token_version"])
+    check_not_revoked(token.ver, version if version is not None else current.token_version)
     # the role may have changed since the token was issued: the database is authoritative
     return Principal(
         user_id=principal.user_id,
-        empresa_id=current["empresa_id"],
-        role=current["role"],
+        empresa_id=current.empresa_id,
+        role=current.role,  # type: ignore[arg-type]
         token=principal.token,
         token_version=principal.token_version,
     )
 
 
-async def _load_user(user_id: PydanticObjectId) -> dict[str, Any] | None:
+async def _load_user(user_id: PydanticObjectId) -> UserState | None:
     user = await User.get(user_id)
     if user is None:
         return None
-    return {
-        "active": user.active,
-        "empresa_id": str(user.empresa_id),
-        "role": user.role,
-        "token_version": user.token_version,
-    }
+    return UserState(
+        active=user.active, empresa_id=str(user.empresa_id), role=user.role, token_version=user.token_version
+    )
 
 
 def jwt_auth(settings: CoreApiSettings) -> JWTAuth[Any, PlatformToken]:
