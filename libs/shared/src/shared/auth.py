@@ -69,7 +69,7 @@ class PlatformToken(Token):
         """PyJWT's verification, done once per token string: a client sends the same token on every
         request, and its signature, issuer and required claims cannot change. The time claims can:
         `exp` and `nbf` are checked again on every use (PyJWT's own check, without leeway)."""
-        key = (encoded_token, secret, tuple(algorithms), repr(issuer), repr(audience), repr(options))
+        key = (encoded_token, secret, ",".join(algorithms), repr(issuer), repr(audience), repr(options))
         payload = _VERIFIED.get(key)
         if payload is None:
             payload = super().decode_payload(encoded_token, secret, algorithms, issuer, audience, options)

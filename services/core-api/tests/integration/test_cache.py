@@ -372,3 +372,28 @@ async def test_redis_down_reads_and_writes_still_work_and_caching_resumes(
             assert "Depois do retorno" not in _enderecos(cached)  # caching resumed by itself
         finally:
             restarted.stop()
+
+
+def _mongo_counts(collection: str) -> float:
+    """count_documents is an aggregate command for pymongo."""
+    value = REGISTRY.get_sample_value(
+        "mongodb_command_duration_seconds_count", {"command": "aggregate", "collection": collection}
+    )
+    return value or 0.0
+
+
+async def test_the_pages_of_a_list_share_one_count_per_generation(core_client, make_tenant):
+    t = await make_tenant("A")
+    _, ids = await _seed(core_client, t, n=3)
+    before = _mongo_counts("placas")
+    for page in (1, 2, 3):  # three entries, three misses, one count
+        r = await core_client.get(f"/api/v1/placas?page={page}&pageSize=1", headers=t.user_headers)
+        assert r.json()["total"] == 3
+    assert _mongo_counts("placas") - before == 1
+    r = await core_client.delete(f"/api/v1/placas/{ids[0]}", headers=t.user_headers)
+    assert r.status_code == 204
+    r = await core_client.get("/api/v1/placas?page=2&pageSize=1", headers=t.user_headers)
+    assert r.json()["total"] == 2  # a write starts a new generation: counted again
+    assert _mongo_counts("placas") - before == 2
+    admin = await core_client.get("/api/v1/placas?page=2&pageSize=1", headers=t.admin_headers)
+    assert admin.json()["total"] == 2 and _mongo_counts("placas") - before == 3  # admins: fresh

@@ -11,7 +11,7 @@ from litestar.exceptions import ValidationException
 from shared.auth import Principal
 from shared.metrics import entity_created
 
-from core_api.domain.placas.cache import placas_changed
+from core_api.domain.placas.cache import AREA, placas_changed
 from core_api.domain.placas.models import Placa
 from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
 from core_api.domain.regioes.models import Regiao
@@ -42,6 +42,7 @@ class PlacaService(TenantCrudService[Placa]):
     search_fields = SEARCH_FIELDS
     default_sort = "numero"
     entity = "placa"
+    cache_area = AREA
 
     def __init__(self, principal: Principal, state: State) -> None:
         super().__init__(principal, state)

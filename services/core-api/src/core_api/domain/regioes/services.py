@@ -33,6 +33,7 @@ class RegiaoService(TenantCrudService[Regiao]):
     search_fields = ["nome", "descricao"]
     default_sort = "nome"
     entity = "regiao"
+    cache_area = AREA
 
     def __init__(self, principal: Principal, state: State) -> None:
         super().__init__(principal, state)

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Awaitable, Callable, Iterable
 
 from redis.asyncio import Redis
+from shared import metrics
 
 from core_api.lib.cache.circuit import REDIS_ERRORS, RedisCircuit
 
 GENERATION_KEY = "cache:gen:{empresa}:{area}"
+COUNT_KEY = "cache:count:{empresa}:{area}:{query}"
+COUNT_TTL_SECONDS = 600
 
 
 def area_key(empresa_id: str, area: str) -> str:
@@ -63,6 +67,32 @@ class TenantCache:
             self._pending.setdefault(empresa_id, set()).update(keys)
             if self._retry_task is None or self._retry_task.done():
                 self._retry_task = asyncio.get_running_loop().create_task(self._retry())
+
+    async def counted(
+        self, empresa_id: str, area: str, query: str, count: Callable[[], Awaitable[int]]
+    ) -> int:
+        """The number of documents matching `query` (its text form), kept per area generation: the
+        pages of one list share one count until the area changes (FerretDB v1 scans the whole
+        collection for a count). One MGET; the generation is read before counting, like an entry."""
+        key = COUNT_KEY.format(
+            empresa=empresa_id, area=area, query=hashlib.blake2b(query.encode()).hexdigest()
+        )
+        got = await self.circuit.call(
+            "count", "get", lambda: self.redis.mget(key, area_key(empresa_id, area)), None
+        )
+        if got is None:
+            return await count()
+        generation = int(got[1] or 0)
+        stored, _, total = (got[0] or b"").partition(b" ")
+        if stored.isdigit() and int(stored) == generation and total.isdigit():
+            metrics.cache_hit("count")
+            return int(total)
+        metrics.cache_miss("count")
+        value = await count()
+        await self.circuit.call(
+            "count", "set", lambda: self.redis.set(key, f"{generation} {value}", ex=COUNT_TTL_SECONDS), None
+        )
+        return value
 
     async def _bump(self, keys: Iterable[str]) -> bool:
         async with self.redis.pipeline(transaction=False) as pipe:
