@@ -292,9 +292,9 @@ def _refreshed(responses) -> bytes:
     return fresh[0] if fresh else b""
 
 
-async def test_a_cache_hit_is_at_most_two_redis_commands(core_client, make_tenant, redis_url):
-    """Counted by Redis itself (INFO commandstats): the token version (auth) and one MGET of the
-    entry with its generation. Before: user, generation, lock SET, store GET, lock GET + DEL."""
+async def test_a_cache_hit_is_one_redis_command(core_client, make_tenant, redis_url):
+    """Counted by Redis itself (INFO commandstats): one MGET of the token version (revocation), the
+    entry and its generation. Before: user, generation, lock SET, store GET, lock GET + DEL."""
     t = await make_tenant("A")
     await _seed(core_client, t, n=3)
     url = "/api/v1/placas?pageSize=20"
@@ -314,8 +314,8 @@ async def test_a_cache_hit_is_at_most_two_redis_commands(core_client, make_tenan
         await probe.aclose()
     used = {name: after.get(name, 0) - before.get(name, 0) for name in after}
     used = {name: n for name, n in used.items() if n}
-    assert sum(used.values()) <= 2 * hits, used
-    assert used.get("mget", 0) == hits and used.get("get", 0) == hits, used
+    assert sum(used.values()) <= hits, used  # the issue's bound is 2
+    assert used == {"mget": hits}, used
 
 
 async def _commands(redis) -> dict[str, int]:

@@ -8,6 +8,7 @@ from Redis, or, when Redis is down, from the user's own copy (core_api.domain.us
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -15,13 +16,16 @@ from bson.errors import InvalidId
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTAuth
+from redis.exceptions import RedisError
 from shared.auth import PlatformToken, Principal, build_jwt_auth, principal_from_token
-from shared.revocation import check_not_revoked
+from shared.revocation import check_not_revoked, parse_version, revocation_key
 
 from core_api.domain.users.models import User
-from core_api.domain.users.revocation import version_in_redis
 from core_api.domain.users.state import UserState, UserStates
+from core_api.lib.cache import planned_read, remember_read
 from core_api.settings import CoreApiSettings
+
+log = logging.getLogger(__name__)
 
 #: routes reachable without a token
 PUBLIC_ROUTES = ["^/api/v1/auth/register", "^/api/v1/auth/login", "^/api/v1/auth/refresh"]
@@ -34,9 +38,10 @@ async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, An
     except (InvalidId, TypeError, ValueError):
         raise NotAuthorizedException("Invalid token") from None
     state = connection.app.state
-    # one Redis GET (the token version); who the user is comes from this process's copy, valid while
+    # one Redis command: the token version, and for a cached GET the entry and its generation too
+    # (core_api.lib.cache.planned_read); who the user is comes from this process's copy, valid while
     # that version is unchanged (core_api.domain.users.state), else from MongoDB
-    version = await version_in_redis(state, principal.user_id)
+    version = await _read_version(connection, principal)
     users: UserStates = state.user_states
     current = users.get(principal.user_id, version) if version is not None else None
     if current is None:
@@ -55,6 +60,22 @@ async def retrieve_user(token: PlatformToken, connection: ASGIConnection[Any, An
         token=principal.token,
         token_version=principal.token_version,
     )
+
+
+async def _read_version(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> int | None:
+    """The user's token version (None: Redis did not answer), read together with the cache entry the
+    request will need, if any."""
+    state = connection.app.state
+    plan = planned_read(connection.scope, principal.empresa_id, principal.role)
+    keys = [revocation_key(state.settings, principal.user_id), *(plan or ())]
+    try:
+        values = await state.revocation_redis.mget(keys)
+    except (RedisError, OSError) as exc:
+        log.warning("token revocation store unavailable: %s: %s", type(exc).__name__, exc)
+        return None
+    if plan is not None:
+        remember_read(connection.scope, plan, values[1:])
+    return parse_version(values[0])
 
 
 async def _load_user(user_id: PydanticObjectId) -> UserState | None:

@@ -11,7 +11,13 @@ See docs/architecture.md ("Read path and cache") for the whole flow.
 
 from core_api.lib.cache.circuit import REDIS_ERRORS, RedisCircuit
 from core_api.lib.cache.generations import TenantCache, area_key, version_key
-from core_api.lib.cache.response import CachePolicy, ResponseCacheMiddleware, cached
+from core_api.lib.cache.response import (
+    CachePolicy,
+    ResponseCacheMiddleware,
+    cached,
+    planned_read,
+    remember_read,
+)
 from core_api.lib.cache.store import CachedResponse, etag_of
 
 __all__ = [
@@ -24,5 +30,7 @@ __all__ = [
     "area_key",
     "cached",
     "etag_of",
+    "planned_read",
+    "remember_read",
     "version_key",
 ]

@@ -1,11 +1,12 @@
 """The response cache of read routes: a route opts in with `opt=cached(area, ttl)`.
 
-A hit is one Redis command here (MGET of the entry and its generation) plus the token version the
-auth step reads: no lock, no write, no hashing. In order, for a GET of a cached route:
+A hit is one Redis command in all: the auth step reads the user's token version (revocation) and,
+in the same MGET, the entry and its generation (`planned_read`, `remember_read`); no lock, no write,
+no hashing. In order, for a GET of a cached route:
 
 1. Admins (the seed's rule), CSV exports and a cache that is off or owes an invalidation skip the
    cache: the route runs, the answer still gets an ETag.
-2. MGET entry + generation. An entry of the current generation that is still fresh is sent as
+2. Entry + generation (read by the auth step, else one MGET here). An entry of the current generation that is still fresh is sent as
    stored (ETag and headers included; 304 when If-None-Match names it).
 3. Current but past its freshness (the TTL): stale-while-revalidate. One request takes the refresh
    lock (redis-py `Lock`: SET NX PX, released by a Lua check-and-delete) and recomputes; every other
@@ -59,6 +60,9 @@ LOCK_TIMEOUT_SECONDS = 30.0
 STALE_GRACE_SECONDS = 120
 POLL_SECONDS = 0.02
 
+#: scope["state"] key of the entry the auth step already read (see `planned_read`)
+PREFETCHED = "read_cache_prefetched"
+
 KeyBuilder = Callable[[Scope, str], tuple[str, str]]
 
 
@@ -82,6 +86,26 @@ class CachePolicy:
 def cached(area: str, ttl: int, keys: KeyBuilder | None = None) -> dict[str, Any]:
     """Route `opt` that caches the route's answers per empresa and query under `area`."""
     return {OPT_KEY: CachePolicy(area, ttl, keys)}
+
+
+def planned_read(scope: Scope, empresa_id: str, role: str) -> tuple[str, str] | None:
+    """The (entry, version) keys this request will read from the cache, or None.
+
+    The auth step reads the user's token version from Redis anyway: it reads these keys in the same
+    MGET and hands them over with `remember_read`, so a hit costs one Redis command in all."""
+    handler = scope.get("route_handler")
+    policy: CachePolicy | None = handler.opt.get(OPT_KEY) if handler is not None else None
+    if policy is None or scope.get("method") != "GET" or role == "admin" or _wants_csv(scope):
+        return None
+    cache: TenantCache = scope["litestar_app"].state.cache
+    if not cache.usable_for(empresa_id) or cache.circuit.is_open:
+        return None
+    return policy.keys_for(scope, empresa_id)
+
+
+def remember_read(scope: Scope, keys: tuple[str, str], values: list[Any]) -> None:
+    """What the auth step read for `planned_read`'s keys (the entry, then its version)."""
+    scope.setdefault("state", {})[PREFETCHED] = (keys[0], values[0], values[1])
 
 
 @dataclasses.dataclass
@@ -119,7 +143,11 @@ class ResponseCacheMiddleware:
             await self._uncached(scope, receive, send)
             return
         key, version = policy.keys_for(scope, empresa_id)
-        got = await cache.circuit.call("http", "get", lambda: cache.redis.mget(key, version), None)
+        prefetched = scope.get("state", {}).pop(PREFETCHED, None)
+        if prefetched is not None and prefetched[0] == key:
+            got = prefetched[1:]  # read with the token version by the auth step: no command here
+        else:
+            got = await cache.circuit.call("http", "get", lambda: cache.redis.mget(key, version), None)
         if got is None:
             await self._uncached(scope, receive, send)  # Redis away: fail open
             return
