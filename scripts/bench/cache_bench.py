@@ -51,8 +51,8 @@ TWIN = ROOT / "scripts" / "bench" / "twin"
 
 PLACAS = 500
 PAGE_SIZE = 50
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = 32
 HIT_PROBES = 200
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "500,5000,20000").split(","))

@@ -105,7 +105,7 @@ def planned_read(scope: Scope, empresa_id: str, role: str) -> tuple[str, str] | 
 
 def remember_read(scope: Scope, keys: tuple[str, str], values: list[Any]) -> None:
     """What the auth step read for `planned_read`'s keys (the entry, then its version)."""
-    scope.setdefault("state", {})[PREFETCHED] = (keys[0], values[0], values[1])
+    scope.setdefault("state", {})[PREFETCHED] = (keys, values[0], values[1])
 
 
 @dataclasses.dataclass
@@ -142,11 +142,14 @@ class ResponseCacheMiddleware:
         if not cache.usable_for(empresa_id):
             await self._uncached(scope, receive, send)
             return
-        key, version = policy.keys_for(scope, empresa_id)
         prefetched = scope.get("state", {}).pop(PREFETCHED, None)
-        if prefetched is not None and prefetched[0] == key:
-            got = prefetched[1:]  # read with the token version by the auth step: no command here
+        if prefetched is not None:
+            (key, version), got = (
+                prefetched[0],
+                prefetched[1:],
+            )  # read by the auth step with the token version
         else:
+            key, version = policy.keys_for(scope, empresa_id)
             got = await cache.circuit.call("http", "get", lambda: cache.redis.mget(key, version), None)
         if got is None:
             await self._uncached(scope, receive, send)  # Redis away: fail open
