@@ -78,6 +78,9 @@ def test_user_states_hold_only_active_users_at_their_token_version():
     states.put("carol", 0, alice)
     states.put("dave", 0, alice)
     assert states.get("alice", 3) is None  # bounded: the oldest went first
+    off = UserStates(ttl=0)  # CORE_API_CACHE_ENABLED=false: every request loads its user
+    off.put("alice", 3, alice)
+    assert off.get("alice", 3) is None
     expired = UserStates(ttl=-1)
     expired.put("alice", 3, alice)
     assert expired.get("alice", 3) is None  # the TTL bounds a change made behind the API

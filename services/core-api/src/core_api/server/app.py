@@ -50,7 +50,10 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
         ],
         auth=jwt_auth(settings),
         middleware=[IdempotencyMiddleware, ResponseCacheMiddleware],
-        state=State({"cache": cache, "user_states": UserStates()}),
+        # cache off (benchmarks, diagnosis): no user state kept either, every request loads its user
+        state=State(
+            {"cache": cache, "user_states": UserStates(ttl=0 if not settings.cache_enabled else None)}
+        ),
         on_shutdown=[close_cache],
         # prefer_alias: responses and OpenAPI use the camelCase names of the HTTP contract
         plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings), *all_plugins(settings)],

@@ -28,8 +28,8 @@ class UserState:
 class UserStates:
     """user id -> (token version, state, expiry), bounded (the oldest entries go first)."""
 
-    def __init__(self, ttl: float = USER_STATE_TTL_SECONDS, max_users: int = MAX_USERS) -> None:
-        self.ttl = ttl
+    def __init__(self, ttl: float | None = None, max_users: int = MAX_USERS) -> None:
+        self.ttl = USER_STATE_TTL_SECONDS if ttl is None else ttl
         self.max_users = max_users
         self._entries: dict[str, tuple[int, UserState, float]] = {}
 
@@ -40,7 +40,7 @@ class UserStates:
         return entry[1]
 
     def put(self, user_id: str, version: int, state: UserState) -> None:
-        if not state.active:
+        if not state.active or self.ttl <= 0:
             self._entries.pop(user_id, None)
             return
         if len(self._entries) >= self.max_users and user_id not in self._entries:
