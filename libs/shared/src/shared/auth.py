@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import jwt
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -57,37 +56,57 @@ class PlatformToken(Token):
     ver: int = 0
 
     @classmethod
-    def decode_payload(
+    def decode(
         cls,
         encoded_token: str,
         secret: str,
-        algorithms: list[str],
-        issuer: str | Sequence[str] | None = None,
+        algorithm: str,
         audience: str | Sequence[str] | None = None,
-        options: Any = None,
-    ) -> Any:
-        """PyJWT's verification, done once per token string: a client sends the same token on every
-        request, and its signature, issuer and required claims cannot change. The time claims can:
-        `exp` and `nbf` are checked again on every use (PyJWT's own check, without leeway)."""
-        key = (encoded_token, secret, ",".join(algorithms), repr(issuer), repr(audience), repr(options))
-        payload = _VERIFIED.get(key)
-        if payload is None:
-            payload = super().decode_payload(encoded_token, secret, algorithms, issuer, audience, options)
+        issuer: str | Sequence[str] | None = None,
+        require_claims: Sequence[str] | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
+        strict_audience: bool = False,
+    ) -> PlatformToken:
+        """Litestar's verification, done once per token string: a client sends the same token on
+        every request, and its signature, issuer and claims cannot change. Time can: `exp` and `nbf`
+        are checked again on every use."""
+        key = (
+            encoded_token,
+            secret,
+            algorithm,
+            repr(audience),
+            repr(issuer),
+            repr(require_claims),
+            repr((verify_exp, verify_nbf, strict_audience)),
+        )
+        token = _VERIFIED.get(key)
+        if token is None:
+            token = super().decode(
+                encoded_token,
+                secret,
+                algorithm,
+                audience=audience,
+                issuer=issuer,
+                require_claims=require_claims,
+                verify_exp=verify_exp,
+                verify_nbf=verify_nbf,
+                strict_audience=strict_audience,
+            )
             if len(_VERIFIED) >= _VERIFIED_MAX:
                 _VERIFIED.pop(next(iter(_VERIFIED)))  # the oldest
-            _VERIFIED[key] = dict(payload)
-            return payload
+            _VERIFIED[key] = token
+            return token
         now = time.time()
-        if "exp" in payload and float(payload["exp"]) <= now:
+        nbf = token.extras.get("nbf")
+        if (verify_exp and token.exp.timestamp() <= now) or (verify_nbf and nbf is not None and nbf > now):
             _VERIFIED.pop(key, None)
-            raise jwt.ExpiredSignatureError("Signature has expired")
-        if "nbf" in payload and float(payload["nbf"]) > now:
-            raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
-        return dict(payload)  # Token.decode changes the dict it gets
+            raise NotAuthorizedException("Invalid token")
+        return token
 
 
-#: verified token payloads by (token, verification parameters); bounded, oldest evicted first
-_VERIFIED: dict[tuple[str, ...], dict[str, Any]] = {}
+#: verified tokens by (token, verification parameters); bounded, oldest evicted first
+_VERIFIED: dict[tuple[str, ...], PlatformToken] = {}
 _VERIFIED_MAX = 10_000
 
 
