@@ -8,6 +8,7 @@ signed with another algorithm, or `alg: none`, is rejected by PyJWT before any c
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,60 @@ class PlatformToken(Token):
     typ: str = ""
     #: the user's token version at issue (shared.revocation): older than the current one = revoked
     ver: int = 0
+
+    @classmethod
+    def decode(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithm: str,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        require_claims: Sequence[str] | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
+        strict_audience: bool = False,
+    ) -> PlatformToken:
+        """Litestar's verification, done once per token string: a client sends the same token on
+        every request, and its signature, issuer and claims cannot change. Time can: `exp` and `nbf`
+        are checked again on every use."""
+        key = (
+            encoded_token,
+            secret,
+            algorithm,
+            repr(audience),
+            repr(issuer),
+            repr(require_claims),
+            repr((verify_exp, verify_nbf, strict_audience)),
+        )
+        token = _VERIFIED.get(key)
+        if token is None:
+            token = super().decode(
+                encoded_token,
+                secret,
+                algorithm,
+                audience=audience,
+                issuer=issuer,
+                require_claims=require_claims,
+                verify_exp=verify_exp,
+                verify_nbf=verify_nbf,
+                strict_audience=strict_audience,
+            )
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.pop(next(iter(_VERIFIED)))  # the oldest
+            _VERIFIED[key] = token
+            return token
+        now = time.time()
+        nbf = token.extras.get("nbf")
+        if (verify_exp and token.exp.timestamp() <= now) or (verify_nbf and nbf is not None and nbf > now):
+            _VERIFIED.pop(key, None)
+            raise NotAuthorizedException("Invalid token")
+        return token
+
+
+#: verified tokens by (token, verification parameters); bounded, oldest evicted first
+_VERIFIED: dict[tuple[str, ...], PlatformToken] = {}
+_VERIFIED_MAX = 10_000
 
 
 @dataclasses.dataclass(frozen=True)

@@ -156,3 +156,19 @@ def test_a_token_without_a_known_role_or_an_empresa_has_the_wrong_shape(role, em
     )
     with pytest.raises(NotAuthorizedException, match="Invalid token"):
         check_token_shape(token, "access")
+
+
+def test_a_verified_token_is_reused_but_its_expiry_and_secret_still_count(settings, monkeypatch):
+    import shared.auth as auth
+
+    encoded, ttl = issue_token(settings, user_id="u-cached", empresa_id=EMPRESA, role="user", typ="access")
+    first = decode_token(settings, encoded, "access")
+    assert any(key[0] == encoded for key in auth._VERIFIED)  # verified once, kept
+    assert decode_token(settings, encoded, "access") == first
+    other = settings.model_copy(update={"jwt_secret": settings.jwt_secret.__class__("another-" + "y" * 32)})
+    with pytest.raises(NotAuthorizedException):
+        decode_token(other, encoded, "access")  # the secret is part of what was verified
+    later = auth.time.time() + ttl + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(NotAuthorizedException):
+        decode_token(settings, encoded, "access")  # expired since it was kept

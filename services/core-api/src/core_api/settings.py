@@ -24,7 +24,7 @@ class CoreApiSettings(BaseServiceSettings):
     cache_enabled: bool = Field(
         default=True,
         validation_alias="CORE_API_CACHE_ENABLED",
-        description="Redis read cache (response cache + placa cache-aside); off only for benchmarks/diagnosis",
+        description="read caches (Redis response cache, list totals, in-process user state); off only for benchmarks/diagnosis",
     )
     # login rate limits (fixed windows in Redis; see core_api.domain.auth.rate_limit)
     login_max_failures_per_account: int = Field(default=5, validation_alias="LOGIN_MAX_FAILURES", gt=0)

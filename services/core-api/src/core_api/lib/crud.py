@@ -7,13 +7,14 @@ goes through `TenantRepository`, so it is scoped to the caller's empresa.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from litestar.datastructures import State
 from shared.auth import Principal
 from shared.metrics import entity_created
 
+from core_api.lib.cache import TenantCache
 from core_api.lib.documents import TenantDocument
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, text_filter
@@ -30,6 +31,8 @@ class TenantCrudService(Generic[D]):
     default_sort: ClassVar[str] = "-created_at"
     #: business counter label (`business_entities_created_total{entity=...}`); None: not counted
     entity: ClassVar[str | None] = None
+    #: the read-cache area whose generation the list's totals are kept under (None: count every time)
+    cache_area: ClassVar[str | None] = None
 
     def __init__(self, principal: Principal, state: State) -> None:
         self.principal = principal
@@ -48,7 +51,23 @@ class TenantCrudService(Generic[D]):
             sort=db_sort(params.sort, self.sort_fields),
             allowed_sort=tuple(self.sort_fields.values()),
             default_sort=self.default_sort,
+            total=self._cached_total if self._caches_totals() else None,
         )
+
+    def _caches_totals(self) -> bool:
+        # admins read fresh data (the seed's rule), counts included
+        cache: TenantCache | None = getattr(self.state, "cache", None)
+        return (
+            self.cache_area is not None
+            and cache is not None
+            and not self.principal.is_admin
+            and cache.usable_for(self.principal.empresa_id)
+        )
+
+    async def _cached_total(self, query: Mapping[str, Any], count: Callable[[], Awaitable[int]]) -> int:
+        cache: TenantCache = self.state.cache
+        assert self.cache_area is not None
+        return await cache.counted(self.principal.empresa_id, self.cache_area, repr(query), count)
 
     async def get(self, doc_id: str) -> D:
         return await self.repo.get(doc_id)

@@ -15,7 +15,7 @@ already be atomic; the lease makes FerretDB equal to it (docs/mongodb-vs-ferretd
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -139,8 +139,10 @@ class TenantRepository(Generic[D]):
         sort: str | None = None,
         allowed_sort: Sequence[str] = ("created_at",),
         default_sort: str = "-created_at",
+        total: Callable[[Mapping[str, Any], Callable[[], Awaitable[int]]], Awaitable[int]] | None = None,
     ) -> tuple[list[D], int]:
-        """One page and the total. `sort` is a field name, `-` for descending, from `allowed_sort`."""
+        """One page and the total. `sort` is a field name, `-` for descending, from `allowed_sort`.
+        `total(query, count)` may answer the count from elsewhere (a cache) instead of `count()`."""
         page = max(page, 1)
         page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
         key = sort or default_sort
@@ -151,8 +153,8 @@ class TenantRepository(Generic[D]):
             raise ValidationException(f"cannot sort by {field!r}; use one of: {', '.join(allowed_sort)}")
         direction = SortDirection.DESCENDING if key.startswith("-") else SortDirection.ASCENDING
         scoped = self.scoped(query)
-        finder = self.model.find(scoped)
-        total = await finder.count()
+        counter = self.model.find(scoped).count
+        n = await (total(scoped, counter) if total is not None else counter())
         items = (
             await self.model.find(scoped)
             .sort([(field, direction), ("_id", direction)])
@@ -160,7 +162,7 @@ class TenantRepository(Generic[D]):
             .limit(page_size)
             .to_list()
         )
-        return items, total
+        return items, n
 
     # -- writes ---------------------------------------------------------------------------------
     async def create(self, doc: D) -> D:

@@ -20,13 +20,8 @@ from shared.metrics import initialise_series
 
 from core_api.domain import all_controllers, all_documents, all_on_close, all_on_ready, all_plugins
 from core_api.domain.documentos import internal_controllers
-from core_api.lib.cache import (
-    RESPONSE_CACHE_STORE,
-    FailOpenRedisStore,
-    TenantCache,
-    TenantCacheMiddleware,
-    response_cache_config,
-)
+from core_api.domain.users.state import UserStates
+from core_api.lib.cache import ResponseCacheMiddleware, TenantCache
 from core_api.lib.csv_export import document_csv_lists
 from core_api.lib.idempotency import IdempotencyMiddleware, document_idempotency_key
 from core_api.server.auth import jwt_auth
@@ -54,10 +49,11 @@ def create_app(settings: CoreApiSettings | None = None) -> Litestar:
             infra_lifespan(settings, all_documents(), on_ready=all_on_ready(), on_close=all_on_close())
         ],
         auth=jwt_auth(settings),
-        middleware=[IdempotencyMiddleware, TenantCacheMiddleware],
-        stores={RESPONSE_CACHE_STORE: FailOpenRedisStore(cache.redis, cache.circuit)},
-        response_cache_config=response_cache_config(),
-        state=State({"cache": cache}),
+        middleware=[IdempotencyMiddleware, ResponseCacheMiddleware],
+        # cache off (benchmarks, diagnosis): no user state kept either, every request loads its user
+        state=State(
+            {"cache": cache, "user_states": UserStates(ttl=0 if not settings.cache_enabled else None)}
+        ),
         on_shutdown=[close_cache],
         # prefer_alias: responses and OpenAPI use the camelCase names of the HTTP contract
         plugins=[PydanticPlugin(prefer_alias=True), CoreApiCLIPlugin(settings), *all_plugins(settings)],

@@ -9,9 +9,10 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core_api.domain.placas.cache import AREA, PLACA_TTL, PLACAS_TTL, placa_entry_keys
 from core_api.domain.placas.schemas import PlacaCreate, PlacaRead, PlacaUpdate
 from core_api.domain.placas.services import PlacaService
-from core_api.lib.cache import PLACAS_TTL
+from core_api.lib.cache import cached
 from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
@@ -28,8 +29,8 @@ class PlacaController(Controller):
         "/",
         summary="List placas (filter by região, ativa, cidade, text; sort: numero, cidade, valorMensalCentavos, createdAt)",
         description="Cached in Redis for 10 minutes per empresa and query (admins always read fresh data); "
-        "any write of the empresa invalidates it. Answers carry an ETag; send If-None-Match to get a 304.",
-        cache=PLACAS_TTL,
+        "any placa write of the empresa invalidates it. Answers carry an ETag; send If-None-Match to get a 304.",
+        opt=cached(AREA, PLACAS_TTL),
         raises=[NotFoundException],
     )
     async def list_placas(
@@ -68,7 +69,13 @@ class PlacaController(Controller):
     ) -> PlacaRead:
         return PlacaRead.model_validate(await placas_service.create(data))
 
-    @get("/{placa_id:str}", summary="Get one placa")
+    @get(
+        "/{placa_id:str}",
+        summary="Get one placa",
+        description="Cached in Redis for 10 minutes (`placa:{id}:empresa:{empresaId}`) until the placa changes; "
+        "admins always read fresh data. Answers carry an ETag; send If-None-Match to get a 304.",
+        opt=cached(AREA, PLACA_TTL, placa_entry_keys),
+    )
     async def get_placa(
         self, placas_service: NamedDependency[PlacaService], placa_id: FromPath[str]
     ) -> PlacaRead:

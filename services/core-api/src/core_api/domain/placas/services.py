@@ -11,10 +11,11 @@ from litestar.exceptions import ValidationException
 from shared.auth import Principal
 from shared.metrics import entity_created
 
+from core_api.domain.placas.cache import AREA, placas_changed
 from core_api.domain.placas.models import Placa
 from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
 from core_api.domain.regioes.models import Regiao
-from core_api.lib.cache import PLACA_TTL, TenantCache, placa_key, version_key
+from core_api.lib.cache import TenantCache
 from core_api.lib.crud import TenantCrudService
 from core_api.lib.listing import ListParams
 from core_api.lib.repository import TenantRepository, parse_object_id
@@ -41,6 +42,7 @@ class PlacaService(TenantCrudService[Placa]):
     search_fields = SEARCH_FIELDS
     default_sort = "numero"
     entity = "placa"
+    cache_area = AREA
 
     def __init__(self, principal: Principal, state: State) -> None:
         super().__init__(principal, state)
@@ -67,32 +69,25 @@ class PlacaService(TenantCrudService[Placa]):
         return await super().list(params, q, filters)
 
     async def get(self, placa_id: str) -> Placa:
-        """Cache-aside on `placa:{id}:empresa:{empresaId}` (10 min), one MongoDB read per expiry."""
-        oid = parse_object_id(placa_id, "placa")
-        key = placa_key(str(oid), self.empresa_id)
-        return await self.cache.get_or_compute(
-            "placa",
-            self.empresa_id,
-            key,
-            version_key(key),
-            PLACA_TTL,
-            lambda: self.repo.get(oid),
-            dump=lambda placa: placa.model_dump_json().encode(),
-            load=Placa.model_validate_json,
-        )
+        # GET /placas/{id} is answered from the response cache (domain.placas.cache) before this runs
+        return await self.repo.get(parse_object_id(placa_id, "placa"))
 
     async def create(self, data: PlacaCreate) -> Placa:
         fields = data.model_dump(by_alias=False)
         fields["regiao_id"] = await self._regiao_of_empresa(fields["regiao_id"])
         placa = await self.repo.create(Placa(empresa_id=self.repo.empresa_id, **fields))
-        await self._undo_if_regiao_vanished(placa, placa.regiao_id, delete=True)
+        try:
+            await self._undo_if_regiao_vanished(placa, placa.regiao_id, delete=True)
+        finally:
+            await placas_changed(self.cache, self.empresa_id)
         entity_created("placa")
         return placa
 
     async def update(self, placa_id: str, data: PlacaUpdate) -> Placa:
-        placa = await self._update(placa_id, data)
-        await self.cache.invalidate_placa(self.empresa_id, str(placa.id))
-        return placa
+        try:
+            return await self._update(placa_id, data)
+        finally:
+            await placas_changed(self.cache, self.empresa_id, placa_id)
 
     async def _update(self, placa_id: str, data: PlacaUpdate) -> Placa:
         changes = data.changes()
@@ -105,8 +100,10 @@ class PlacaService(TenantCrudService[Placa]):
         return await self.repo.update(placa_id, changes)
 
     async def delete(self, placa_id: str) -> None:
-        await self.repo.delete(placa_id)
-        await self.cache.invalidate_placa(self.empresa_id, placa_id)
+        try:
+            await self.repo.delete(placa_id)
+        finally:
+            await placas_changed(self.cache, self.empresa_id, placa_id)
 
     # -- rules ----------------------------------------------------------------------------------
     async def _regiao_of_empresa(self, regiao_id: str) -> PydanticObjectId:

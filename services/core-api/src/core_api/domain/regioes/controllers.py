@@ -9,8 +9,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core_api.domain.regioes.schemas import RegiaoCreate, RegiaoRead, RegiaoUpdate
-from core_api.domain.regioes.services import RegiaoService
-from core_api.lib.cache import REGIOES_TTL
+from core_api.domain.regioes.services import AREA, REGIOES_TTL, RegiaoService
+from core_api.lib.cache import cached
 from core_api.lib.csv_export import list_response
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
@@ -27,8 +27,8 @@ class RegiaoController(Controller):
         "/",
         summary="List regiões (sort: nome, createdAt, updatedAt)",
         description="Cached in Redis for 30 minutes per empresa and query (admins always read fresh data); "
-        "any write of the empresa invalidates it. Answers carry an ETag; send If-None-Match to get a 304.",
-        cache=REGIOES_TTL,
+        "any write of the empresa's regiões invalidates it. Answers carry an ETag; send If-None-Match to get a 304.",
+        opt=cached(AREA, REGIOES_TTL),
     )
     async def list_regioes(
         self,
