@@ -16,8 +16,8 @@ from core_api.domain.contratos.clausulas import conjunto_vigente
 from core_api.domain.contratos.models import ClausulaTexto, ConjuntoClausulas, Contrato
 from core_api.domain.contratos.schemas import ContratoCreate
 from core_api.domain.empresas.models import Empresa
-from core_api.domain.pis.models import PI, Pagamento, Parcela
-from core_api.domain.pis.services import PIService, build_pi_snapshot, status_publico
+from core_api.domain.pis.models import PI, DocumentoGerado, Pagamento, Parcela
+from core_api.domain.pis.services import PIService, build_pi_snapshot, registrar_documento, status_publico
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
@@ -142,6 +142,12 @@ class ContratoService:
                     f"contrato {contrato.codigo} is already cancelado", extra={"status": "cancelado"}
                 )
             return await self.repo.write(contrato, {"status": "cancelado", "cancelado_em": utcnow()})
+
+    async def registrar_documento(
+        self, contrato_id: str | PydanticObjectId, documento: DocumentoGerado, *, event_id: str
+    ) -> bool:
+        """Record a PDF pdf-service generated for this contrato, once per event (as for PIs)."""
+        return await registrar_documento(self.repo, contrato_id, documento, event_id=event_id)
 
     async def snapshot(self, contrato_id: str) -> dict[str, Any]:
         contrato = await self.get(contrato_id)

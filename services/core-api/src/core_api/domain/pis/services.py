@@ -26,11 +26,12 @@ from core_api.domain.alugueis.models import Aluguel
 from core_api.domain.alugueis.services import VISIVEL, conflito, periodo_filter
 from core_api.domain.clientes.models import Cliente
 from core_api.domain.empresas.models import Empresa
-from core_api.domain.pis.models import PI, Agencia, ItemPI, Pagamento, Parcela
+from core_api.domain.pis.models import PI, Agencia, DocumentoGerado, ItemPI, Pagamento, Parcela
 from core_api.domain.pis.schemas import PICreate, PIStatusPublico, PIUpdate
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
+from core_api.lib.effects import apply_once
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
@@ -383,6 +384,12 @@ class PIService:
             raise ConflictException(f"PI {pi_id} is already cancelada", extra={"status": "cancelada"})
         return await self.update(pi_id, PIUpdate(status="cancelada"))
 
+    async def registrar_documento(
+        self, pi_id: str | PydanticObjectId, documento: DocumentoGerado, *, event_id: str
+    ) -> bool:
+        """Record a PDF pdf-service generated for this PI, once per event (see `registrar_documento`)."""
+        return await registrar_documento(self.repo, pi_id, documento, event_id=event_id)
+
     async def snapshot(self, pi_id: str) -> dict[str, Any]:
         """Everything a PDF of this PI needs (see `build_pi_snapshot`)."""
         pi = await self.get(pi_id)
@@ -390,6 +397,27 @@ class PIService:
         if empresa is None:
             raise NotFoundException("empresa not found")
         return await build_pi_snapshot(empresa, pi)
+
+
+async def registrar_documento(
+    repo: TenantRepository[Any],
+    owner_id: str | PydanticObjectId,
+    documento: DocumentoGerado,
+    *,
+    event_id: str,
+) -> bool:
+    """Add `documento` to a PI's or contrato's `documentos`: compare-and-set under its lease, once per
+    event id (`core_api.lib.effects`) and once per job (a re-published outcome has a new event id).
+    True when this call recorded it; 404 when the PI/contrato is not the empresa's (or gone)."""
+    async with repo.locked(owner_id) as owner:
+
+        async def add() -> None:
+            if any(doc.job_id == documento.job_id for doc in owner.documentos):
+                return
+            documentos = [doc.model_dump() for doc in owner.documentos] + [documento.model_dump()]
+            await repo.write(owner, {"documentos": documentos})
+
+        return await apply_once(repo.db, event_id, f"{repo.collection_name}.documentos", add)
 
 
 def _iso(value: datetime | None) -> str | None:
