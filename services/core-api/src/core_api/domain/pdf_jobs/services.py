@@ -48,12 +48,14 @@ class PdfJobService:
         down or slow), the record stays in the outbox and the relay publishes it later: the job is
         accepted either way, because it is durably stored before we answer 202.
         """
+        pi = None
         if kind == "pi":
             pi = await PIService(self.principal, self.state).get(source_id)
             if status_publico(pi) == "cancelada":
                 raise ConflictException(f"PI {source_id} is cancelada; its PDF cannot be generated")
-        # tenant-scoped: another empresa's id, a deleted or malformed one is a 404 here
-        snapshot = await DocumentSnapshotService(self.principal, self.state).snapshot(kind, source_id)
+        # tenant-scoped: another empresa's id, a deleted or malformed one is a 404 here; the PI read
+        # above is the one the snapshot is made of (read once per job)
+        snapshot = await DocumentSnapshotService(self.principal, self.state).snapshot(kind, source_id, pi=pi)
         job_id = uuid.uuid4().hex
         event = new_event(
             PdfRequestedV1(
