@@ -24,7 +24,9 @@ import uvicorn
 from bson import ObjectId
 from core_api.domain.demo import DEMO_EMAIL, load_demo_data
 from core_api.domain.pdf_jobs.outcomes import record_pdf_failed, record_pdf_generated
+from core_api.domain.pis.models import PI
 from core_api.domain.users.models import User
+from core_api.lib.repository import TenantRepository
 from devstack.servers import free_port, start_redis
 from faststream.redis.parser.binary import BinaryMessageFormatV1
 from redis.asyncio import Redis
@@ -695,3 +697,25 @@ async def test_the_applied_effects_guard_decides_and_a_crashed_claim_is_finished
         ("pdf_requests.status", "applied"),
         ("pis.documentos", "applied"),
     ]
+
+
+async def test_a_pi_job_reads_the_pi_once(
+    core_client, make_tenant, make_inventario, monkeypatch, redis, core_settings
+):
+    """The PI checked for cancellation is the PI printed: one read per job (it was two)."""
+    tenant, _, pi = await new_pi(core_client, make_tenant, make_inventario)
+    events_ready(core_client)
+    reads: list[Any] = []
+    find_one = TenantRepository.find_one
+
+    async def counting(self, query):  # type: ignore[no-untyped-def]
+        if self.model is PI:
+            reads.append(query)
+        return await find_one(self, query)
+
+    monkeypatch.setattr(TenantRepository, "find_one", counting)
+    r = await core_client.post(f"{PIS}/{pi['id']}/pdf-jobs", headers=tenant.user_headers)
+    assert r.status_code == 202, r.text
+    assert len(reads) == 1, reads
+    [raw] = await stream_bodies(redis, f"{core_settings.event_stream_prefix}{PDF_REQUESTED}")
+    assert parse_event(raw).data.snapshot.numero == pi["codigo"]
