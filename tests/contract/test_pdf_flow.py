@@ -149,7 +149,7 @@ def test_pdf_job_through_the_gateway_ends_in_an_sse_event_and_a_downloadable_pdf
         assert job.status_code == 200, job.text
         assert job.json()["status"] == "done" and job.json()["documentId"] == document_id
         assert job.json()["downloadUrl"] == f"/api/v1/documents/{document_id}"
-        assert job.json()["attempts"] == 1 and job.json()["generatedAt"]
+        assert job.json()["attempts"] >= 1 and job.json()["generatedAt"]
         pdf = client.get(f"/api/v1/documents/{document_id}")
         assert pdf.status_code == 200
         assert pdf.headers["content-type"].startswith("application/pdf")
