@@ -102,9 +102,11 @@ ROUTES: tuple[Route, ...] = (
         "pdf-service",
         "web",
         "pdf-service",
-        prefixes=("/api/v1/pdf-jobs", "/api/v1/documents", "/api/v1/pdf-service"),
+        prefixes=("/api/v1/documents", "/api/v1/pdf-service"),
         priority=50,
         middlewares=(*PUBLIC, "pdf-service-health-path", "retry"),
+        note="the stored documents and pdf-service's own API; a PDF job (/api/v1/pdf-jobs) is core-api's "
+        "resource, so it keeps answering while pdf-service is down",
     ),
     Route(
         "pdf-documents",
@@ -154,7 +156,7 @@ ROUTES: tuple[Route, ...] = (
 # ---- policies (one set of values for every gateway) ----
 
 #: pdf-service's routes under its gateway prefix (rewritten to the service's own /api/v1/...)
-PDF_SERVICE_PREFIX_REGEX = "^/api/v1/pdf-service/(health|pdf-jobs|documents|pis|contratos)(/.*)?$"
+PDF_SERVICE_PREFIX_REGEX = "^/api/v1/pdf-service/(health|documents|pis|contratos)(/.*)?$"
 
 #: Swagger UI (/api/v1/docs) loads its bundle from /api/v1/docs/assets and starts from an inline script,
 #: fetches openapi.json and shows data: images: hence 'self', 'unsafe-inline' and data:

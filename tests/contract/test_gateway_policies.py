@@ -26,7 +26,7 @@ ROUTES = {
     "pdf-service": ("GET", "/api/v1/pdf-service/health"),
     "pdf-documents (pi)": ("GET", f"/api/v1/pis/{OID}/pdf"),
     "pdf-documents (contrato)": ("GET", f"/api/v1/contratos/{OID}/pdf"),
-    "pdf-jobs": ("GET", f"/api/v1/pdf-jobs/{OID}"),
+    "core-api (pdf-jobs)": ("GET", f"/api/v1/pdf-jobs/{OID}"),
 }
 
 

@@ -2,7 +2,9 @@
 
 core-api (uvicorn) publishes `pdf.requested` to Redis Streams; the real pdf-service worker renders
 with WeasyPrint and stores in GridFS on FerretDB; core-api consumes `pdf.generated`, records the
-document on the PI and pushes an SSE event to the empresa's clients, all behind Traefik.
+document on the PI and pushes an SSE event to the empresa's clients, all behind Traefik. The job
+(`GET /api/v1/pdf-jobs/{id}`) is core-api's resource, built from the outcome events: it answers with
+pdf-service stopped; the document download (`/api/v1/documents/{id}`) is pdf-service's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import uuid
 from typing import Any
 
 import httpx
+from devstack.polling import wait_until_sync
+from devstack.servers import free_port, start_service
 from pypdf import PdfReader
 
 PERIODO = {"inicio": "2032-05-01T00:00:00-03:00", "fim": "2032-06-01T00:00:00-03:00"}
@@ -72,7 +76,7 @@ class SseListener(threading.Thread):
         self.connected = threading.Event()
         self.status: int | None = None
         self.content_type = ""
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._response: httpx.Response | None = None
 
     def run(self) -> None:
@@ -92,7 +96,7 @@ class SseListener(threading.Thread):
                     elif line.startswith("data: "):
                         self.events.put((event, json.loads(line[6:]), time.monotonic()))
         except (httpx.HTTPError, RuntimeError):
-            if not self._stop.is_set():
+            if not self._stopping.is_set():
                 raise
 
     def next_for(self, job_id: str, timeout: float) -> tuple[str, dict[str, Any], float]:
@@ -103,7 +107,7 @@ class SseListener(threading.Thread):
                 return event
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         if self._response is not None:
             self._response.close()
         self.join(5)
@@ -140,10 +144,12 @@ def test_pdf_job_through_the_gateway_ends_in_an_sse_event_and_a_downloadable_pdf
         document_id = data["documentId"]
         listener.stop()
 
-        # the job status and the document come from pdf-service, through the same gateway
+        # the job from core-api (its owner), the document from pdf-service, through the same gateway
         job = client.get(f"/api/v1/pdf-jobs/{job_id}")
         assert job.status_code == 200, job.text
         assert job.json()["status"] == "done" and job.json()["documentId"] == document_id
+        assert job.json()["downloadUrl"] == f"/api/v1/documents/{document_id}"
+        assert job.json()["attempts"] >= 1 and job.json()["generatedAt"]
         pdf = client.get(f"/api/v1/documents/{document_id}")
         assert pdf.status_code == 200
         assert pdf.headers["content-type"].startswith("application/pdf")
@@ -165,3 +171,43 @@ def test_pdf_job_through_the_gateway_ends_in_an_sse_event_and_a_downloadable_pdf
         assert client.get(f"/api/v1/pdf-jobs/{job_id}").status_code == 404
         assert client.get(f"/api/v1/documents/{document_id}").status_code == 404
         assert client.post(f"/api/v1/pis/{pi['id']}/pdf-jobs").status_code == 404
+
+
+def test_a_finished_job_still_answers_through_the_gateway_with_pdf_service_stopped(
+    stack, gateway_factory, test_tmp
+) -> None:
+    headers = register(stack.gateway, "Painéis Sem Serviço de PDF")
+    with httpx.Client(base_url=stack.gateway, headers=headers, timeout=10) as client:
+        pi = new_pi(client)
+        r = client.post(f"/api/v1/pis/{pi['id']}/pdf-jobs")
+        assert r.status_code == 202, r.text
+        job_id = r.json()["jobId"]
+
+        def finished() -> dict[str, Any] | None:
+            body = client.get(f"/api/v1/pdf-jobs/{job_id}").json()
+            return body if body["status"] != "pending" else None
+
+        done = wait_until_sync(finished, timeout=120, what="the PDF job finished")
+        assert done["status"] == "done", done
+    # a gateway of its own in front of the stack's core-api and a pdf-service of its own, then stopped
+    port = free_port()
+    env = {**stack.env, "PDF_SERVICE_PORT": str(port)}
+    own_pdf = start_service("pdf-service", "pdf_service", port, env, test_tmp / f"pdf-jobs-down-{port}")
+    try:
+        gw = gateway_factory(stack.env["CORE_API_URL"], own_pdf.extra["url"])
+        with httpx.Client(base_url=gw.url, headers=headers, timeout=30) as client:
+            assert client.get(done["downloadUrl"]).status_code == 200  # pdf-service up: the document
+            own_pdf.stop()
+            # pdf-service is down: its own route fails at the gateway ...
+            assert client.get(done["downloadUrl"]).status_code in (502, 503, 504)
+            assert client.get("/api/v1/pdf-service/health").status_code in (502, 503, 504)
+            # ... and the job, core-api's resource, answers as before
+            job = client.get(f"/api/v1/pdf-jobs/{job_id}")
+            assert job.status_code == 200, job.text
+            assert job.json() == done
+            assert job.headers["x-content-type-options"] == "nosniff"  # through the gateway's chain
+            # still tenant-scoped
+            other = register(stack.gateway, "Outra Sem PDF")
+            assert client.get(f"/api/v1/pdf-jobs/{job_id}", headers=other).status_code == 404
+    finally:
+        own_pdf.stop()

@@ -40,8 +40,8 @@ def protected_urls(stack) -> dict[str, str]:
     """Where a token is checked: core-api and pdf-service, directly and through the gateway."""
     pdf, core, gw = stack.env["PDF_SERVICE_URL"], stack.env["CORE_API_URL"], stack.gateway
     return {
-        "pdf-service job": f"{pdf}/api/v1/pdf-jobs/{UNKNOWN}",
         "pdf-service document": f"{pdf}/api/v1/documents/{UNKNOWN}",
+        "core-api job": f"{core}/api/v1/pdf-jobs/{UNKNOWN}",
         "gateway job": f"{gw}/api/v1/pdf-jobs/{UNKNOWN}",
         "gateway document": f"{gw}/api/v1/documents/{UNKNOWN}",
         "core-api me": f"{core}/api/v1/auth/me",
@@ -115,7 +115,7 @@ def test_revoked_tokens_are_refused_by_every_service(stack, admin, new_user, how
     assert set(after.values()) == {401}, (how, after)
     print(f"{how}: every service refused the token {time.monotonic() - started:.2f}s after the revocation")
     # the 401 names the reason
-    assert "revoked" in httpx.get(urls["pdf-service job"], headers=headers).json()["detail"]
+    assert "revoked" in httpx.get(urls["pdf-service document"], headers=headers).json()["detail"]
 
 
 def test_role_change_and_new_login_work_again(stack, admin, new_user):

@@ -20,7 +20,7 @@ from pdf_service.server.app import create_app as create_pdf_app
 from pdf_service.settings import PdfServiceSettings
 
 PASSWORD = "Guarda-Chuva-Amarelo-93"
-JOB = "/api/v1/pdf-jobs/65a000000000000000000001"
+DOCUMENT = "/api/v1/documents/65a000000000000000000001"
 ME = "/api/v1/auth/me"
 
 
@@ -65,11 +65,11 @@ async def test_pdf_service_fails_closed_and_core_api_uses_its_copy_while_redis_i
         assert (await core_client.post("/api/v1/auth/logout", headers=revoked)).status_code == 204
         headers = await log_in()
         assert (await core_client.get(ME, headers=headers)).status_code == 200
-        assert (await pdf_client.get(JOB, headers=headers)).status_code == 404
-        assert (await pdf_client.get(JOB, headers=revoked)).status_code == 401
+        assert (await pdf_client.get(DOCUMENT, headers=headers)).status_code == 404
+        assert (await pdf_client.get(DOCUMENT, headers=revoked)).status_code == 401
 
         own_redis.stop()
-        for path in (JOB, "/api/v1/documents/65a000000000000000000002"):
+        for path in (DOCUMENT, "/api/v1/documents/65a000000000000000000002"):
             r = await pdf_client.get(path, headers=headers)
             assert r.status_code == 503, (path, r.status_code, r.text)
             assert r.headers["retry-after"] == "2"
@@ -84,8 +84,8 @@ async def test_pdf_service_fails_closed_and_core_api_uses_its_copy_while_redis_i
 
         restarted = start_redis(workdir / "redis", port=own_redis.port, persist=True)
         try:
-            assert (await pdf_client.get(JOB, headers=headers)).status_code == 404
-            assert (await pdf_client.get(JOB, headers=revoked)).status_code == 401
+            assert (await pdf_client.get(DOCUMENT, headers=headers)).status_code == 404
+            assert (await pdf_client.get(DOCUMENT, headers=revoked)).status_code == 401
             assert (await core_client.get(ME, headers=headers)).status_code == 200
         finally:
             restarted.stop()

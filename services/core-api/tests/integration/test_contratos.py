@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from beanie import PydanticObjectId
 from core_api.domain.contratos.models import Contrato
-from core_api.domain.contratos.services import build_contrato_snapshot
+from core_api.domain.documentos.snapshots import document_snapshot
 from core_api.domain.empresas.models import Empresa
+from core_api.domain.pis.models import PI
 
 URL = "/api/v1/contratos"
 
@@ -126,9 +127,11 @@ async def test_contrato_snapshot(core_client, make_tenant, make_inventario, in_a
 
     async def snap():
         empresa = await Empresa.get(PydanticObjectId(t.empresa_id))
-        return await build_contrato_snapshot(empresa, await Contrato.get(PydanticObjectId(c["id"])))
+        contrato = await Contrato.get(PydanticObjectId(c["id"]))
+        return await document_snapshot(core_client.app.state, empresa, await PI.get(contrato.pi_id), contrato)
 
     s = in_app_loop(snap)
-    assert s["tipo"] == "contrato" and s["contrato"]["codigo"] == c["codigo"] and s["contrato"]["numero"] == 1
-    assert s["pi"]["id"] == pi["id"] and s["placas"][0]["numero"] == inv.numeros[inv.placa_ids[0]]
-    assert s["cliente"]["nome"] and s["empresa"]["id"] == t.empresa_id
+    assert (s.kind, s.source_id, s.numero) == ("contrato", c["id"], c["codigo"])
+    assert s.pi_numero == pi["codigo"] and s.placas[0].numero == inv.numeros[inv.placa_ids[0]]
+    assert s.cliente.nome and s.empresa.id == t.empresa_id
+    assert s.clausulas_contrato and s.clausulas_versao

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,12 @@ import httpx
 import jsonschema
 import pytest
 import uvicorn
+from bson import ObjectId
 from core_api.domain.demo import DEMO_EMAIL, load_demo_data
+from core_api.domain.pdf_jobs.outcomes import record_pdf_failed, record_pdf_generated
+from core_api.domain.pis.models import PI
 from core_api.domain.users.models import User
+from core_api.lib.repository import TenantRepository
 from devstack.servers import free_port, start_redis
 from faststream.redis.parser.binary import BinaryMessageFormatV1
 from redis.asyncio import Redis
@@ -419,3 +424,298 @@ async def test_demo_data_has_every_area_and_its_pi_can_be_printed(core_client, i
     events_ready(core_client)
     r = await core_client.post(f"{PIS}/{pis['items'][0]['id']}/pdf-jobs", headers=headers)
     assert r.status_code == 202, r.text
+
+
+# ---- the job resource (owned by core-api) and once-per-event outcomes --------------------------
+
+
+async def test_the_pdf_job_resource_is_answered_by_core_api_from_the_outcome_events(
+    core_client, make_tenant, make_inventario, pdf_service_side
+):
+    tenant, _, pi = await new_pi(core_client, make_tenant, make_inventario)
+    intruder = await make_tenant("Intrusa")
+    events_ready(core_client)
+    job_id = (await core_client.post(f"{PIS}/{pi['id']}/pdf-jobs", headers=tenant.user_headers)).json()[
+        "jobId"
+    ]
+    url = f"/api/v1/pdf-jobs/{job_id}"
+    r = await core_client.get(url, headers=tenant.user_headers)
+    assert r.status_code == 200, r.text
+    pending = r.json()
+    assert (pending["jobId"], pending["status"], pending["kind"], pending["sourceId"]) == (
+        job_id,
+        "pending",
+        "pi",
+        pi["id"],
+    )
+    assert pending["attempts"] == 0 and pending["queued"] is True
+    assert pending["documentId"] is None and pending["downloadUrl"] is None
+    # tenant-scoped: another empresa's job, an unknown one, no token
+    assert (await core_client.get(url, headers=intruder.admin_headers)).status_code == 404
+    unknown = await core_client.get("/api/v1/pdf-jobs/0123456789abcdef", headers=tenant.user_headers)
+    assert unknown.status_code == 404 and "no PDF job" in unknown.json()["detail"]
+    assert (await core_client.get(url)).status_code == 401
+
+    outcome = generated(job_id, "pi", pi["id"]).model_copy(update={"attempts": 2})
+    event = new_event(outcome, empresa_id=tenant.empresa_id, event_id=f"pdf-generated-{job_id}")
+    await pdf_service_side.publish(PDF_GENERATED, event)
+
+    async def done():
+        body = (await core_client.get(url, headers=tenant.user_headers)).json()
+        return body if body["status"] == "done" else None
+
+    body = await wait_for(done)
+    assert body["documentId"] == outcome.document_id
+    assert body["downloadUrl"] == f"/api/v1/documents/{outcome.document_id}"
+    assert body["checksum"] == outcome.sha256 and body["filename"] == outcome.filename
+    assert body["attempts"] == 2 and body["error"] is None
+    # the event's time, at BSON's millisecond precision
+    assert abs(datetime.fromisoformat(body["generatedAt"]) - event.time) < timedelta(milliseconds=1)
+    assert (await core_client.get(url, headers=intruder.admin_headers)).status_code == 404
+
+    failed_job = (await core_client.post(f"{PIS}/{pi['id']}/pdf-jobs", headers=tenant.user_headers)).json()[
+        "jobId"
+    ]
+    failure = PdfFailedV1(
+        job_id=failed_job, kind="pi", source_id=pi["id"], error="render timeout", attempts=3
+    )
+    await pdf_service_side.publish(PDF_FAILED, new_event(failure, empresa_id=tenant.empresa_id))
+
+    async def failed():
+        body = (await core_client.get(f"/api/v1/pdf-jobs/{failed_job}", headers=tenant.user_headers)).json()
+        return body if body["status"] == "failed" else None
+
+    body = await wait_for(failed)
+    assert (body["error"], body["attempts"], body["documentId"]) == ("render timeout", 3, None)
+
+
+async def _group_done(redis: Redis, stream: str, entries: int) -> bool:
+    """core-api's consumer group has read `entries` messages of `stream` and acknowledged them all."""
+    try:
+        groups = await redis.xinfo_groups(stream)
+    except Exception:  # noqa: BLE001 - the stream does not exist yet
+        return False
+    core = next((g for g in groups if g["name"] == b"core-api"), None)
+    return core is not None and core["pending"] == 0 and core["entries-read"] == entries
+
+
+async def _forget_handled(redis: Redis, event_ids: list[str]) -> int:
+    """Delete every key naming one of these event ids except the streams: the bus's de-duplication
+    state, as a Redis that lost it (no persistence, a failover) would have it."""
+    deleted = 0
+    async for key in redis.scan_iter(count=1000):
+        if any(e.encode() in key for e in event_ids) and await redis.type(key) != b"stream":
+            deleted += await redis.delete(key)
+    return deleted
+
+
+@pytest.mark.parametrize("dedicated_redis", [True], indirect=True)
+async def test_every_outcome_event_is_recorded_once_whatever_the_delivery_count(
+    core_client, make_tenant, make_inventario, dedicated_redis, core_settings, raw_db, in_app_loop
+):
+    """Each outcome event delivered twice, again after a Redis restart that forgot the bus's
+    de-duplication, and once more straight to the handler (a fresh process): one document entry on
+    the PI, one on the contrato, one job state each, and one applied-effect guard per effect."""
+    tenant, _, pi = await new_pi(core_client, make_tenant, make_inventario, placas=1)
+    contrato = await core_client.post(
+        "/api/v1/contratos", json={"piId": pi["id"]}, headers=tenant.user_headers
+    )
+    assert contrato.status_code == 201, contrato.text
+    cid = contrato.json()["id"]
+    events_ready(core_client)
+
+    async def job(path: str) -> str:
+        r = await core_client.post(path, headers=tenant.user_headers)
+        assert r.status_code == 202, r.text
+        return r.json()["jobId"]
+
+    pi_job, ct_job = await job(f"{PIS}/{pi['id']}/pdf-jobs"), await job(f"/api/v1/contratos/{cid}/pdf-jobs")
+    failed_job = await job(f"{PIS}/{pi['id']}/pdf-jobs")
+    gen_pi = new_event(
+        generated(pi_job, "pi", pi["id"]), empresa_id=tenant.empresa_id, event_id=f"g-{pi_job}"
+    )
+    gen_ct = new_event(
+        generated(ct_job, "contrato", cid, document_id="6650aa00000000000000beef"),
+        empresa_id=tenant.empresa_id,
+        event_id=f"g-{ct_job}",
+    )
+    failed = new_event(
+        PdfFailedV1(job_id=failed_job, kind="pi", source_id=pi["id"], error="bad snapshot", attempts=1),
+        empresa_id=tenant.empresa_id,
+        event_id=f"f-{failed_job}",
+    )
+    outcomes = [(PDF_GENERATED, gen_pi), (PDF_GENERATED, gen_ct), (PDF_FAILED, failed)]
+    streams = {t: f"{core_settings.event_stream_prefix}{t}" for t in (PDF_GENERATED, PDF_FAILED)}
+    publisher_settings = core_settings.model_copy(update={"service_name": "pdf-service"})
+
+    async def deliver(times: int) -> None:
+        bus = bus_from_settings(publisher_settings)
+        await bus.start()
+        try:
+            for _ in range(times):
+                for topic, event in outcomes:
+                    await bus.publish(topic, event)
+        finally:
+            await bus.stop()
+
+    async def state() -> dict[str, Any]:
+        pi_doc = await raw_db["pis"].find_one({"_id": ObjectId(pi["id"])})
+        ct_doc = await raw_db["contratos"].find_one({"_id": ObjectId(cid)})
+        jobs = {
+            j["job_id"]: j
+            async for j in raw_db["pdf_requests"].find({"empresa_id": ObjectId(tenant.empresa_id)})
+        }
+        guards = (
+            await raw_db["applied_effects"]
+            .find({"_id": {"$in": [f"{e.event_id}|{x}" for _, e in outcomes for x in EFFECTS]}})
+            .to_list()
+        )
+        return {
+            "pi": [d["job_id"] for d in pi_doc["documentos"]],
+            "contrato": [d["job_id"] for d in ct_doc["documentos"]],
+            "jobs": {k: (v["status"], v.get("document_id"), v.get("error")) for k, v in jobs.items()},
+            "guards": sorted((g["_id"], g["state"]) for g in guards),
+        }
+
+    expected = {
+        "pi": [pi_job],
+        "contrato": [ct_job],
+        "jobs": {
+            pi_job: ("done", "6650aa00000000000000abcd", None),
+            ct_job: ("done", "6650aa00000000000000beef", None),
+            failed_job: ("failed", None, "bad snapshot"),
+        },
+        "guards": sorted(
+            [
+                (f"{gen_pi.event_id}|pdf_requests.status", "applied"),
+                (f"{gen_pi.event_id}|pis.documentos", "applied"),
+                (f"{gen_ct.event_id}|pdf_requests.status", "applied"),
+                (f"{gen_ct.event_id}|contratos.documentos", "applied"),
+                (f"{failed.event_id}|pdf_requests.status", "applied"),
+            ]
+        ),
+    }
+
+    # 1. every event twice (the second is a duplicate the bus may or may not recognise)
+    await deliver(2)
+    await wait_for(lambda: _group_done_all(dedicated_redis.url, streams, {PDF_GENERATED: 4, PDF_FAILED: 2}))
+    assert await state() == expected
+
+    # 2. Redis restarts and has forgotten which events were handled: all three come again
+    dedicated_redis.stop()
+    restarted = start_redis(dedicated_redis.workdir, port=dedicated_redis.port, persist=True)
+    try:
+        client = Redis.from_url(restarted.url)
+        try:
+            assert await _forget_handled(client, [e.event_id for _, e in outcomes]) > 0
+        finally:
+            await client.aclose()
+        await deliver(1)
+        await wait_for(
+            lambda: _group_done_all(restarted.url, streams, {PDF_GENERATED: 6, PDF_FAILED: 3}), timeout=120
+        )
+        assert await state() == expected
+
+        # 3. straight to the handlers, as a fresh process with no de-duplication state at all
+        for _, event in outcomes:
+            record = in_app_loop(
+                record_pdf_generated if event.type == PDF_GENERATED else record_pdf_failed,
+                event,
+                core_client.app.state,
+            )
+            assert record is not None and record.job_id == event.data.job_id
+        assert await state() == expected
+        r = await core_client.get(f"{PIS}/{pi['id']}", headers=tenant.user_headers)
+        assert [d["jobId"] for d in r.json()["documentos"]] == [pi_job]
+    finally:
+        restarted.stop()
+
+
+EFFECTS = ("pdf_requests.status", "pis.documentos", "contratos.documentos")
+
+
+async def _group_done_all(url: str, streams: dict[str, str], entries: dict[str, int]) -> bool:
+    client = Redis.from_url(url)
+    try:
+        return all([await _group_done(client, streams[t], n) for t, n in entries.items()])
+    finally:
+        await client.aclose()
+
+
+async def test_the_applied_effects_guard_decides_and_a_crashed_claim_is_finished(
+    core_client, make_tenant, make_inventario, raw_db, in_app_loop
+):
+    """White-box: the unique-key guard is what makes an effect once per event (not a conditional
+    update): an `applied` guard stops the effect, an `applying` one left by a crash is completed
+    once, and racing deliveries of one event record one entry."""
+    tenant, _, pi = await new_pi(core_client, make_tenant, make_inventario)
+    events_ready(core_client)
+    state = core_client.app.state
+
+    async def job() -> str:
+        return (await core_client.post(f"{PIS}/{pi['id']}/pdf-jobs", headers=tenant.user_headers)).json()[
+            "jobId"
+        ]
+
+    def event_for(job_id: str) -> Any:
+        return new_event(
+            generated(job_id, "pi", pi["id"]), empresa_id=tenant.empresa_id, event_id=f"g-{job_id}"
+        )
+
+    async def entries() -> list[str]:
+        doc = await raw_db["pis"].find_one({"_id": ObjectId(pi["id"])})
+        return [d["job_id"] for d in doc["documentos"]]
+
+    # an `applied` guard: the document effect is not applied again (the job's own effect still is)
+    guarded = event_for(await job())
+    await raw_db["applied_effects"].insert_one(
+        {"_id": f"{guarded.event_id}|pis.documentos", "state": "applied"}
+    )
+    in_app_loop(record_pdf_generated, guarded, state)
+    assert await entries() == []
+    assert (await raw_db["pdf_requests"].find_one({"job_id": guarded.data.job_id}))["status"] == "done"
+
+    # an `applying` guard (a delivery died between claiming and confirming): finished, once
+    crashed = event_for(await job())
+    key = f"{crashed.event_id}|pis.documentos"
+    await raw_db["applied_effects"].insert_one({"_id": key, "state": "applying"})
+    in_app_loop(record_pdf_generated, crashed, state)
+    in_app_loop(record_pdf_generated, crashed, state)
+    assert await entries() == [crashed.data.job_id]
+    assert (await raw_db["applied_effects"].find_one({"_id": key}))["state"] == "applied"
+
+    # racing deliveries of one event (a claim after the idle timeout while the first still runs)
+    raced = event_for(await job())
+
+    async def race() -> list[Any]:
+        return await asyncio.gather(*(record_pdf_generated(raced, state) for _ in range(6)))
+
+    assert all(r is not None for r in in_app_loop(race))
+    assert await entries() == [crashed.data.job_id, raced.data.job_id]
+    guards = await raw_db["applied_effects"].find({"_id": {"$regex": f"^{raced.event_id}"}}).to_list()
+    assert sorted((g["_id"].split("|")[1], g["state"]) for g in guards) == [
+        ("pdf_requests.status", "applied"),
+        ("pis.documentos", "applied"),
+    ]
+
+
+async def test_a_pi_job_reads_the_pi_once(
+    core_client, make_tenant, make_inventario, monkeypatch, redis, core_settings
+):
+    """The PI checked for cancellation is the PI printed: one read per job (it was two)."""
+    tenant, _, pi = await new_pi(core_client, make_tenant, make_inventario)
+    events_ready(core_client)
+    reads: list[Any] = []
+    find_one = TenantRepository.find_one
+
+    async def counting(self, query):  # type: ignore[no-untyped-def]
+        if self.model is PI:
+            reads.append(query)
+        return await find_one(self, query)
+
+    monkeypatch.setattr(TenantRepository, "find_one", counting)
+    r = await core_client.post(f"{PIS}/{pi['id']}/pdf-jobs", headers=tenant.user_headers)
+    assert r.status_code == 202, r.text
+    assert len(reads) == 1, reads
+    [raw] = await stream_bodies(redis, f"{core_settings.event_stream_prefix}{PDF_REQUESTED}")
+    assert parse_event(raw).data.snapshot.numero == pi["codigo"]

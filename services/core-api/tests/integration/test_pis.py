@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from beanie import PydanticObjectId
+from core_api.domain.documentos.snapshots import document_snapshot
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.pis.models import PI
-from core_api.domain.pis.services import build_pi_snapshot
 
 URL = "/api/v1/pis"
 # far enough in the future that these PIs are not `vencida` while the tests run
@@ -330,14 +330,16 @@ async def test_pi_snapshot_has_what_a_pdf_needs(core_client, make_tenant, make_i
     async def snap():
         empresa = await Empresa.get(PydanticObjectId(t.empresa_id))
         doc = await PI.get(PydanticObjectId(pi["id"]))
-        return empresa, await build_pi_snapshot(empresa, doc)
+        return empresa, await document_snapshot(core_client.app.state, empresa, doc)
 
     empresa, s = in_app_loop(snap)
-    assert s["empresa"]["nome"] == empresa.nome
-    assert s["cliente"]["nome"].startswith("Cliente 1") and s["cliente"]["documento"]
-    assert s["pi"]["dia_inicio"] == "2031-03-01" and s["pi"]["dia_fim"] == "2031-03-31"
-    assert s["pi"]["valor_total_centavos"] == 123_457 and s["pi"]["produto"] == "Campanha de verão"
-    assert [p["id"] for p in s["placas"]] == [inv.placa_ids[1], inv.placa_ids[0]]
-    assert {p["numero"] for p in s["placas"]} == set(inv.numeros.values())
-    assert all(p["endereco"] and p["regiao"]["nome"].startswith("Região") for p in s["placas"])
-    assert sum(p["valor_centavos"] for p in s["placas"]) == 123_457
+    assert (s.kind, s.source_id, s.numero) == ("pi", pi["id"], pi["codigo"])
+    assert s.empresa.nome == empresa.nome and s.empresa.id == t.empresa_id
+    assert s.cliente.nome.startswith("Cliente 1") and s.cliente.documento
+    assert (s.periodo.inicio.isoformat(), s.periodo.fim.isoformat()) == ("2031-03-01", "2031-03-31")
+    assert s.valor_total_centavos == 123_457 and s.produto == "Campanha de verão"
+    assert [p.id for p in s.placas] == [inv.placa_ids[1], inv.placa_ids[0]]
+    assert {p.numero for p in s.placas} == set(inv.numeros.values())
+    assert all(p.endereco and p.regiao.startswith("Região") for p in s.placas)
+    assert sum(p.valor_centavos or 0 for p in s.placas) == 123_457
+    assert s.pi_numero is None and s.clausulas_contrato is None

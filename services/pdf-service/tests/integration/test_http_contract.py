@@ -31,9 +31,9 @@ async def test_deeply_nested_json_is_a_400(pdf_client, token_for):
 
 
 async def test_errors_have_the_camelcase_shape(pdf_client, token_for):
-    r = await pdf_client.get("/api/v1/pdf-jobs/65f000000000000000000000")
+    r = await pdf_client.get("/api/v1/documents/65f000000000000000000000")
     assert r.status_code == 401 and r.json()["statusCode"] == 401
     r = await pdf_client.get(
-        "/api/v1/pdf-jobs/65f000000000000000000000", headers=token_for("65f000000000000000000001")
+        "/api/v1/documents/65f000000000000000000000", headers=token_for("65f000000000000000000001")
     )
     assert r.status_code == 404 and set(r.json()) >= {"statusCode", "detail"}

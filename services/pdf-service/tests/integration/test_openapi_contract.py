@@ -13,7 +13,6 @@ async def test_servers_name_the_gateway_prefix_and_paths_are_relative(pdf_client
     assert set(spec["paths"]) == {
         "/health",
         "/health/ready",
-        "/pdf-jobs/{job_id}",
         "/documents/{document_id}",
         "/pis/{pi_id}/pdf",
         "/contratos/{contrato_id}/pdf",
@@ -41,4 +40,4 @@ async def test_operations_are_documented(pdf_client):
                 if int(status) >= 400 and path != "/health/ready":
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
-    assert len(set(ids)) == len(ids) == 6
+    assert len(set(ids)) == len(ids) == 5

@@ -94,11 +94,14 @@ async def test_requested_pdf_is_generated_stored_and_downloadable(
     assert generated.data.document_id == str(document_id_for(job_id))
     assert generated.data.filename == "pi-2026-0042-padaria-sao-joao-ltda.pdf" and generated.data.pages == 1
 
+    assert generated.data.attempts == 1
+    # pdf-service's working record of the job (the job resource clients read is core-api's)
+    job = await pdf_db["pdf_jobs"].find_one({"_id": job_id})
+    assert (job["status"], job["document_id"], job["attempts"]) == ("done", generated.data.document_id, 1)
+    assert job["empresa_id"] == EMPRESA and job.get("error") is None
     r = await pdf_client.get(f"/api/v1/pdf-jobs/{job_id}", headers=token_for(EMPRESA))
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["jobId"] == job_id and body["status"] == "done"
-    assert body["documentId"] == generated.data.document_id and "error" not in body
+    assert r.status_code == 404, "GET /api/v1/pdf-jobs/{id} is core-api's resource, not a route here"
+    body = {"documentId": generated.data.document_id}
 
     r = await pdf_client.get(f"/api/v1/documents/{body['documentId']}", headers=token_for(EMPRESA))
     assert r.status_code == 200
@@ -118,17 +121,15 @@ async def test_routes_are_scoped_by_empresa_and_need_a_token(core_api, worker, p
     await core_api.request(job_id)
     [generated] = await wait_until(lambda: _async(core_api.outcome(job_id)))
     document_id = generated.data.document_id
-    for path in (f"/api/v1/pdf-jobs/{job_id}", f"/api/v1/documents/{document_id}"):
-        assert (await pdf_client.get(path, headers=token_for(OTHER_EMPRESA))).status_code == 404
-        assert (await pdf_client.get(path)).status_code == 401
-        assert (
-            await pdf_client.get(path, headers={"Authorization": "Bearer forged.token.here"})
-        ).status_code == 401
+    path = f"/api/v1/documents/{document_id}"
+    assert (await pdf_client.get(path, headers=token_for(EMPRESA))).status_code == 200
+    assert (await pdf_client.get(path, headers=token_for(OTHER_EMPRESA))).status_code == 404
+    assert (await pdf_client.get(path)).status_code == 401
+    assert (
+        await pdf_client.get(path, headers={"Authorization": "Bearer forged.token.here"})
+    ).status_code == 401
     assert (
         await pdf_client.get("/api/v1/documents/not-an-id", headers=token_for(EMPRESA))
-    ).status_code == 404
-    assert (
-        await pdf_client.get("/api/v1/pdf-jobs/unknown-job", headers=token_for(EMPRESA))
     ).status_code == 404
 
 
@@ -155,17 +156,14 @@ async def test_duplicate_deliveries_store_one_document(core_api, worker, pdf_db,
 
 
 @pytest.mark.pdf_timing(render_timeout_seconds=2.0, event_claim_idle_ms=3000)
-async def test_a_document_too_slow_to_render_fails_the_job(
-    core_api, worker, pdf_client, token_for, pdf_settings
-):
+async def test_a_document_too_slow_to_render_fails_the_job(core_api, worker, pdf_db, pdf_settings):
     job_id = uuid.uuid4().hex
     await core_api.request(job_id, snapshot=sample_snapshot("contrato", placas=3000, empresa_id=EMPRESA))
     [failed] = await wait_until(lambda: _async(core_api.outcome(job_id)), timeout=120)
     assert failed.type == "pdf.failed" and "longer than 2s" in failed.data.error
-    r = await pdf_client.get(f"/api/v1/pdf-jobs/{job_id}", headers=token_for(EMPRESA))
-    assert (
-        r.json()["status"] == "failed" and "longer than" in r.json()["error"] and "documentId" not in r.json()
-    )
+    job = await pdf_db["pdf_jobs"].find_one({"_id": job_id})
+    assert job["status"] == "failed" and "longer than" in job["error"] and job.get("document_id") is None
+    assert failed.data.attempts == job["attempts"] >= 1
 
 
 async def _async(value):

@@ -55,6 +55,7 @@ class PdfGeneratedV1(EventPayload):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size_bytes: int = Field(ge=0)
     pages: int = Field(ge=1)
+    attempts: int = Field(default=1, ge=1, description="render attempts the job took (1 unless retried)")
 
 
 @register_event

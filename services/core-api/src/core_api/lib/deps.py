@@ -28,3 +28,9 @@ def provide_service(cls: type[S]) -> Provide:
         return cls(request.user, state)
 
     return Provide(_provide)
+
+
+def service_for_empresa(cls: type[S], empresa_id: str, state: State) -> S:
+    """`cls` for work no user asked for (an event handler), scoped to `empresa_id` as a request of
+    that empresa would be: the same services, the same tenant boundary."""
+    return cls(Principal(user_id="", empresa_id=empresa_id, role="user"), state)

@@ -8,7 +8,7 @@ from shared.auth import build_jwt_auth
 from shared.infra import infra_lifespan
 from shared.metrics import initialise_series
 
-from pdf_service.domain.jobs.controllers import DocumentController, PdfJobController
+from pdf_service.domain.jobs.controllers import DocumentController
 from pdf_service.domain.jobs.models import PdfJob
 from pdf_service.domain.sync_pdf import SyncPdfPlugin
 from pdf_service.lib.storage import DocumentStore
@@ -31,8 +31,8 @@ def create_app(settings: PdfServiceSettings | None = None) -> Litestar:
     config = service_app_config(
         settings,
         title="Outdoor platform — PDF service",
-        description="Renders PIs and contratos, keeps the documents, reports PDF job status.",
-        route_handlers=[PdfJobController, DocumentController],
+        description="Renders PIs and contratos and keeps the documents (PDF job status: core-api).",
+        route_handlers=[DocumentController],
         docs_path=DOCS_PATH,
         gateway_prefix=GATEWAY_PREFIX,
         auth=build_jwt_auth(settings),

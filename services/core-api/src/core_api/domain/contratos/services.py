@@ -16,8 +16,8 @@ from core_api.domain.contratos.clausulas import conjunto_vigente
 from core_api.domain.contratos.models import ClausulaTexto, ConjuntoClausulas, Contrato
 from core_api.domain.contratos.schemas import ContratoCreate
 from core_api.domain.empresas.models import Empresa
-from core_api.domain.pis.models import PI, Pagamento, Parcela
-from core_api.domain.pis.services import PIService, build_pi_snapshot, status_publico
+from core_api.domain.pis.models import PI, DocumentoGerado, Pagamento, Parcela
+from core_api.domain.pis.services import PIService, registrar_documento, status_publico
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
@@ -122,13 +122,13 @@ class ContratoService:
 
     async def _assinar(self, contrato: Contrato, pi: PI) -> None:
         """Fix the clauses the contrato is signed with: the empresa's current set, resolved for it."""
-        from core_api.domain.documentos.snapshots import snapshot_with_profile  # documentos imports this area
+        from core_api.domain.documentos.snapshots import document_snapshot  # documentos imports this area
 
         empresa = await Empresa.get(self.empresa_id)
         if empresa is None:
             raise NotFoundException("empresa not found")
         versao, modelos = await conjunto_vigente(TenantRepository(ConjuntoClausulas, self.empresa_id))
-        doc = await snapshot_with_profile(self.state, await build_contrato_snapshot(empresa, contrato, pi))
+        doc = await document_snapshot(self.state, empresa, pi, contrato)
         contrato.clausulas = [
             ClausulaTexto(titulo=c.titulo, texto=c.texto) for c in resolve_clausulas(doc, modelos)
         ]
@@ -143,42 +143,8 @@ class ContratoService:
                 )
             return await self.repo.write(contrato, {"status": "cancelado", "cancelado_em": utcnow()})
 
-    async def snapshot(self, contrato_id: str) -> dict[str, Any]:
-        contrato = await self.get(contrato_id)
-        empresa = await Empresa.get(self.empresa_id)
-        if empresa is None:
-            raise NotFoundException("empresa not found")
-        return await build_contrato_snapshot(empresa, contrato)
-
-
-async def build_contrato_snapshot(
-    empresa: Empresa, contrato: Contrato, pi: PI | None = None
-) -> dict[str, Any]:
-    """Everything needed to render a contrato: its own fields plus the snapshot of its PI.
-
-    Same conventions as `build_pi_snapshot` (snake_case, ISO strings, integer cents).
-    """
-    if contrato.empresa_id != empresa.id:
-        raise NotFoundException(f"contrato {contrato.id} not found")
-    if pi is None:
-        pi = await TenantRepository(PI, empresa.id, "PI").find_one({"_id": contrato.pi_id})
-        if pi is None:
-            raise NotFoundException(f"PI {contrato.pi_id} of contrato {contrato.codigo} not found")
-    base = await build_pi_snapshot(empresa, pi)
-    return {
-        **base,
-        "tipo": "contrato",
-        "contrato": {
-            "id": str(contrato.id),
-            "numero": contrato.numero,
-            "codigo": contrato.codigo,
-            "inicio": contrato.inicio.isoformat(),
-            "fim": contrato.fim.isoformat(),
-            "valor_total_centavos": contrato.valor_total_centavos,
-            "produto": contrato.produto,
-            "created_at": contrato.created_at.isoformat(),
-            "pagamento": contrato.pagamento.model_dump() if contrato.pagamento else None,
-            "clausulas": [c.model_dump() for c in contrato.clausulas],
-            "clausulas_versao": contrato.clausulas_versao,
-        },
-    }
+    async def registrar_documento(
+        self, contrato_id: str | PydanticObjectId, documento: DocumentoGerado, *, event_id: str
+    ) -> bool:
+        """Record a PDF pdf-service generated for this contrato, once per event (as for PIs)."""
+        return await registrar_documento(self.repo, contrato_id, documento, event_id=event_id)

@@ -1,4 +1,5 @@
-"""The render input of a PI or contrato: core-api's tenant-scoped snapshot as a `DocumentSnapshot`.
+"""The render input of a PI or contrato: core-api's tenant-scoped snapshot as a `DocumentSnapshot`,
+typed once (built straight from the documents, no dict in between).
 
 Both renderers print from this one object: the legacy routes render it in core-api, and pdf-service
 fetches the same object from the internal snapshot endpoint. So the two paths cannot print different
@@ -7,112 +8,178 @@ data, only render it in different processes.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from beanie import PydanticObjectId
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from shared.auth import Principal
 from shared.documents import DocumentKind, DocumentSnapshot
-from shared.documents.snapshot import LOCAL_TZ
+from shared.documents.snapshot import (
+    LOCAL_TZ,
+    AgenciaSnapshot,
+    Clausula,
+    ClienteSnapshot,
+    EmpresaSnapshot,
+    Pagamento,
+    Parcela,
+    Periodo,
+    PlacaSnapshot,
+    RepresentanteSnapshot,
+)
 
+from core_api.domain.alugueis.models import Aluguel
+from core_api.domain.clientes.models import Cliente
+from core_api.domain.contratos.models import Contrato
 from core_api.domain.contratos.services import ContratoService
+from core_api.domain.empresas.logo import LogoStore
 from core_api.domain.empresas.models import Empresa
-from core_api.domain.empresas.services import empresa_profile
+from core_api.domain.pis.models import PI
+from core_api.domain.pis.models import Pagamento as PagamentoPI
 from core_api.domain.pis.services import PIService
+from core_api.domain.placas.models import Placa
+from core_api.domain.regioes.models import Regiao
+from core_api.lib.documents import Representante
+from core_api.lib.repository import TenantRepository
 
 #: printed where core-api no longer has a referenced record (a deleted cliente, placa or região)
 MISSING = "—"
 
 
-def pi_numero(pi_id: str, created_at: str | None) -> str:
-    """PIs have no sequence number: 'ano/último 6 hex do id' identifies one for people (2026/3FA91C)."""
-    year = datetime.fromisoformat(created_at).astimezone(LOCAL_TZ).year if created_at else ""
+def _local_day(value: datetime) -> datetime:
+    """A stored instant as an aware datetime (BSON dates may come back naive: they are UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def pi_numero(pi_id: str, created_at: datetime | None) -> str:
+    """PIs made before numbering have no code: 'ano/último 6 hex do id' identifies one (2026/3FA91C)."""
+    year = _local_day(created_at).astimezone(LOCAL_TZ).year if created_at else ""
     return f"{year}/{pi_id[-6:].upper()}".lstrip("/")
 
 
-def _local_date(value: str) -> str:
-    return datetime.fromisoformat(value).astimezone(LOCAL_TZ).date().isoformat()
+def _representante(value: Representante | None) -> RepresentanteSnapshot | None:
+    return RepresentanteSnapshot(nome=value.nome, cpf=value.cpf, cargo=value.cargo) if value else None
 
 
-def document_snapshot(raw: dict[str, Any]) -> DocumentSnapshot:
-    """Map `build_pi_snapshot` / `build_contrato_snapshot` output to the shared render model.
+def _pagamento(value: PagamentoPI | None) -> Pagamento | None:
+    if value is None:
+        return None
+    return Pagamento(
+        forma=value.forma,
+        meio=value.meio,
+        parcelas=[Parcela(vencimento=p.vencimento, valor_centavos=p.valor_centavos) for p in value.parcelas],
+    )
+
+
+async def empresa_snapshot(state: State, empresa: Empresa) -> EmpresaSnapshot:
+    """The empresa as printed: its whole profile (sede, contacts, representative), the logo inlined."""
+    logo = (
+        await LogoStore(state.db).data_uri(empresa.logo.file_id, empresa.logo.content_type)
+        if empresa.logo is not None
+        else None
+    )
+    return EmpresaSnapshot(
+        id=str(empresa.id),
+        nome=empresa.nome,
+        cnpj=empresa.cnpj,
+        endereco=empresa.endereco,
+        cidade=empresa.cidade,
+        uf=empresa.uf,
+        telefone=empresa.telefone,
+        email=empresa.email,
+        representante=_representante(empresa.representante),
+        logo_data_uri=logo,
+    )
+
+
+async def document_snapshot(
+    state: State, empresa: Empresa, pi: PI, contrato: Contrato | None = None
+) -> DocumentSnapshot:
+    """The `DocumentSnapshot` of a PI, or of the contrato made from it, built straight from the
+    documents (read for `empresa` only; the PI and contrato are the caller's, read once).
 
     Everything printed comes from stored data (the issue date is the record's creation day), so two
     renders of the same record give the same text on either path.
     """
-    kind: DocumentKind = raw["tipo"]
-    pi, cliente, empresa = raw["pi"], raw["cliente"], raw["empresa"]
-    numero_pi = pi.get("codigo") or pi_numero(pi["id"], pi["created_at"])
-    if kind == "contrato":
-        contrato = raw["contrato"]
-        source_id, numero = contrato["id"], contrato["codigo"]
-        emitido_em, valor, produto = (
-            contrato["created_at"],
-            contrato["valor_total_centavos"],
-            contrato["produto"],
+    if pi.empresa_id != empresa.id or (contrato is not None and contrato.empresa_id != empresa.id):
+        raise NotFoundException(f"PI {pi.id} not found")
+    assert empresa.id is not None and pi.id is not None  # read from MongoDB
+    cliente = await TenantRepository(Cliente, empresa.id, "cliente").find_one({"_id": pi.cliente_id})
+    placas = {
+        p.id: p
+        for p in await TenantRepository(Placa, empresa.id, "placa").find_many({"_id": {"$in": pi.placa_ids}})
+    }
+    regioes = {
+        r.id: r
+        for r in await TenantRepository(Regiao, empresa.id, "região").find_many(
+            {"_id": {"$in": list({p.regiao_id for p in placas.values()})}}
         )
-    else:
-        source_id, numero = pi["id"], numero_pi
-        emitido_em, valor, produto = pi["created_at"], pi["valor_total_centavos"], pi["produto"]
-    return DocumentSnapshot.model_validate(
-        {
-            "kind": kind,
-            "source_id": source_id,
-            "numero": numero,
-            "emitido_em": _local_date(emitido_em),
-            "empresa": empresa,
-            "cliente": {
-                "id": cliente["id"],
-                "nome": cliente.get("nome") or MISSING,
-                **{
-                    k: cliente.get(k)
-                    for k in ("documento", "endereco", "email", "telefone", "responsavel", "representante")
-                },
-            },
-            # the first and last booked days (America/Sao_Paulo), as the PI's aluguéis hold them
-            "periodo": {"inicio": pi["dia_inicio"], "fim": pi["dia_fim"]},
-            "placas": [
-                {
-                    "id": p["id"],
-                    "numero": p.get("numero") or MISSING,
-                    "endereco": p.get("endereco") or MISSING,
-                    "regiao": (p.get("regiao") or {}).get("nome") or MISSING,
-                    **{
-                        k: p.get(k)
-                        for k in (
-                            "cidade",
-                            "uf",
-                            "tipo",
-                            "largura_cm",
-                            "altura_cm",
-                            "valor_centavos",
-                            "desconto_centavos",
-                        )
-                    },
-                }
-                for p in raw["placas"]
-            ],
-            "valor_total_centavos": valor,
-            "produto": produto,
-            "descricao": pi.get("descricao"),
-            "pi_numero": numero_pi if kind == "contrato" else None,
-            **{
-                k: pi.get(k)
-                for k in (
-                    "agencia",
-                    "material",
-                    "producao_material",
-                    "material_entrega_ate",
-                    "autorizado_por",
-                    "autorizado_em",
-                )
-            },
-            # a contrato prints its own payment terms and the clauses it was signed with
-            "pagamento": (raw.get("contrato") or {}).get("pagamento") or pi.get("pagamento"),
-            "clausulas_contrato": (raw.get("contrato") or {}).get("clausulas") or None,
-            "clausulas_versao": (raw.get("contrato") or {}).get("clausulas_versao"),
-        }
+    }
+    alugueis = {
+        a.placa_id: a
+        for a in await TenantRepository(Aluguel, empresa.id, "aluguel").find_many({"pi_id": pi.id})
+    }
+    itens = {i.placa_id: i for i in pi.itens}
+
+    def placa_snapshot(placa_id: PydanticObjectId) -> PlacaSnapshot:
+        placa, aluguel, item = placas.get(placa_id), alugueis.get(placa_id), itens.get(placa_id)
+        regiao = regioes.get(placa.regiao_id) if placa else None
+        return PlacaSnapshot(
+            id=str(placa_id),
+            numero=(placa.numero if placa else None) or MISSING,
+            endereco=(placa.endereco if placa else None) or MISSING,
+            regiao=(regiao.nome if regiao else None) or MISSING,
+            cidade=placa.cidade if placa else None,
+            uf=placa.uf if placa else None,
+            tipo=placa.tipo if placa else None,
+            largura_cm=placa.largura_cm if placa else None,
+            altura_cm=placa.altura_cm if placa else None,
+            # the item's gross value and discount (PIs made before items existed: the aluguel's value)
+            valor_centavos=item.valor_centavos if item else (aluguel.valor_centavos if aluguel else None),
+            desconto_centavos=item.desconto_centavos if item and item.desconto_centavos else None,
+        )
+
+    numero_pi = pi.codigo or pi_numero(str(pi.id), pi.created_at)
+    kind: DocumentKind = "contrato" if contrato is not None else "pi"
+    return DocumentSnapshot(
+        kind=kind,
+        source_id=str(contrato.id if contrato is not None else pi.id),
+        numero=contrato.codigo if contrato is not None else numero_pi,
+        emitido_em=_local_day(contrato.created_at if contrato is not None else pi.created_at),
+        empresa=await empresa_snapshot(state, empresa),
+        cliente=ClienteSnapshot(
+            id=str(pi.cliente_id),
+            nome=(cliente.nome if cliente else None) or MISSING,
+            documento=cliente.documento if cliente else None,
+            endereco=cliente.endereco if cliente else None,
+            email=cliente.email if cliente else None,
+            telefone=cliente.telefone if cliente else None,
+            responsavel=cliente.responsavel if cliente else None,
+            representante=_representante(cliente.representante) if cliente else None,
+        ),
+        # the first and last booked days (America/Sao_Paulo), as the PI's aluguéis hold them
+        periodo=Periodo(inicio=pi.dia_inicio, fim=pi.dia_fim),
+        placas=[placa_snapshot(placa_id) for placa_id in pi.placa_ids],
+        valor_total_centavos=(contrato or pi).valor_total_centavos,
+        produto=(contrato or pi).produto,
+        descricao=pi.descricao,
+        pi_numero=numero_pi if contrato is not None else None,
+        agencia=AgenciaSnapshot(
+            nome=pi.agencia.nome, documento=pi.agencia.documento, comissao_bp=pi.agencia.comissao_bp
+        )
+        if pi.agencia
+        else None,
+        material=pi.material,
+        producao_material=pi.producao_material,
+        material_entrega_ate=pi.material_entrega_ate,
+        autorizado_por=pi.autorizado_por,
+        autorizado_em=pi.autorizado_em,
+        # a contrato prints its own payment terms and the clauses it was signed with
+        pagamento=_pagamento((contrato.pagamento if contrato is not None else None) or pi.pagamento),
+        clausulas_contrato=[Clausula(titulo=c.titulo, texto=c.texto) for c in contrato.clausulas]
+        if contrato is not None and contrato.clausulas
+        else None,
+        clausulas_versao=contrato.clausulas_versao if contrato is not None else None,
     )
 
 
@@ -122,16 +189,19 @@ class DocumentSnapshotService:
     def __init__(self, principal: Principal, state: State) -> None:
         self.principal = principal
         self.state = state
+        self.empresa_id = PydanticObjectId(principal.empresa_id)
 
-    async def snapshot(self, kind: DocumentKind, source_id: str) -> DocumentSnapshot:
+    async def snapshot(self, kind: DocumentKind, source_id: str, *, pi: PI | None = None) -> DocumentSnapshot:
+        """`pi`: the PI already read by the caller (a PI job checks its status first), not read again."""
+        contrato = None
         if kind == "contrato":
-            raw = await ContratoService(self.principal, self.state).snapshot(source_id)
-        else:
-            raw = await PIService(self.principal, self.state).snapshot(source_id)
-        return await snapshot_with_profile(self.state, raw)
-
-
-async def snapshot_with_profile(state: State, raw: dict[str, Any]) -> DocumentSnapshot:
-    """`document_snapshot` with the empresa's whole profile (sede, contacts, representative, logo)."""
-    raw["empresa"] = await empresa_profile(state, await Empresa.get(PydanticObjectId(raw["empresa"]["id"])))
-    return document_snapshot(raw)
+            contrato = await ContratoService(self.principal, self.state).get(source_id)
+            pi = await TenantRepository(PI, self.empresa_id, "PI").find_one({"_id": contrato.pi_id})
+            if pi is None:
+                raise NotFoundException(f"PI {contrato.pi_id} of contrato {contrato.codigo} not found")
+        elif pi is None:
+            pi = await PIService(self.principal, self.state).get(source_id)
+        empresa = await Empresa.get(self.empresa_id)
+        if empresa is None:
+            raise NotFoundException("empresa not found")
+        return await document_snapshot(self.state, empresa, pi, contrato)

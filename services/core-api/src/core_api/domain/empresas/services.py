@@ -75,18 +75,3 @@ class EmpresaRepository(TenantRepository[Any]):
         else:
             q["_id"] = self.empresa_id
         return q
-
-
-async def empresa_profile(state: State, empresa: Empresa | None) -> dict[str, Any]:
-    """The empresa part of a document snapshot: its profile, with the logo inlined."""
-    if empresa is None:
-        return {}
-    profile = empresa.model_dump(
-        include={"nome", "cnpj", "endereco", "cidade", "uf", "telefone", "email", "representante"}
-    )
-    profile["id"] = str(empresa.id)
-    if empresa.logo is not None:
-        profile["logo_data_uri"] = await LogoStore(state.db).data_uri(
-            empresa.logo.file_id, empresa.logo.content_type
-        )
-    return profile

@@ -1,4 +1,5 @@
-"""POST /api/v1/{pis,contratos}/{id}/pdf-jobs, their job lists, and GET /api/v1/events (SSE)."""
+"""POST /api/v1/{pis,contratos}/{id}/pdf-jobs, their job lists, GET /api/v1/pdf-jobs/{id} (the job,
+owned here), and GET /api/v1/events (SSE)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,15 @@ class PdfJobController(Controller):
         self, pdf_job_service: NamedDependency[PdfJobService], contrato_id: FromPath[str]
     ) -> list[PdfRequestRead]:
         return [PdfRequestRead.from_doc(r) for r in await pdf_job_service.list_for("contrato", contrato_id)]
+
+    @get("/pdf-jobs/{job_id:str}", summary="Status of a PDF job", cache=False)
+    async def get_job(
+        self, pdf_job_service: NamedDependency[PdfJobService], job_id: FromPath[str]
+    ) -> PdfRequestRead:
+        """`pending`, `done` (with `documentId` and `downloadUrl`) or `failed` (with `error`), from
+        pdf-service's outcome events: answered by core-api alone, also while pdf-service is down.
+        Unknown or another empresa's job: 404."""
+        return PdfRequestRead.from_doc(await pdf_job_service.get(job_id))
 
     @get("/events", summary="Notifications (Server-Sent Events)", cache=False, media_type="text/event-stream")
     async def events(

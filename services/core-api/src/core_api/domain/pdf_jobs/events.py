@@ -7,8 +7,9 @@
   job, so the consumers' de-duplication and pdf-service's job id still make a duplicate harmless.
 - Subscriptions (consumer group `core-api`; each uvicorn worker is one consumer of it):
   `pdf.generated` records the document on the job record and on its PI/contrato; `pdf.failed`
-  marks the job failed. Both are idempotent, then notify the empresa's SSE clients through
-  Litestar channels (Redis pub/sub), so a client connected to any worker or replica hears it.
+  marks the job failed (`outcomes.py`, through the domain services, each effect once per event
+  id), then notify the empresa's SSE clients through Litestar channels (Redis pub/sub), so a
+  client connected to any worker or replica hears it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.config.app import AppConfig
-from litestar.exceptions import NotFoundException
+from litestar.datastructures import State
 from litestar.plugins import InitPlugin
 from redis.asyncio import Redis
 from shared.events import (
@@ -42,10 +43,9 @@ from shared.events import (
 )
 from shared.metrics import PDF_JOBS_OLDEST_PENDING
 
-from core_api.domain.contratos.models import Contrato
 from core_api.domain.pdf_jobs.models import PdfRequest
+from core_api.domain.pdf_jobs.outcomes import record_pdf_failed, record_pdf_generated
 from core_api.domain.pdf_jobs.schemas import PdfNotification
-from core_api.domain.pis.models import PI, DocumentoGerado
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.repository import TenantRepository
@@ -97,6 +97,8 @@ class PdfEvents:
     ) -> None:
         self.settings = settings
         self.channels = channels
+        #: the app's state (its database), for the domain services the handlers record through
+        self.state: State | None = None
         self._bus_factory = bus_factory or (lambda: bus_from_settings(settings))
         self.bus: EventBus = self._new_bus()
         self.ready = asyncio.Event()
@@ -114,6 +116,7 @@ class PdfEvents:
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self, app: Litestar) -> None:
+        self.state = app.state
         self._tasks = [asyncio.create_task(self._run(app), name="pdf-events")]
 
     async def stop(self) -> None:
@@ -246,68 +249,20 @@ class PdfEvents:
         return sent
 
     # --- consuming ------------------------------------------------------------------------------
-    async def _record_of(self, event: EventEnvelope[Any]) -> PdfRequest | None:
-        record = await PdfRequest.find_one({"job_id": event.data.job_id})
-        if record is None or str(record.empresa_id) != event.empresa_id:
-            # not a job this core-api requested (another deployment sharing the broker, a test)
-            log.warning("%s for a job unknown here; ignored", event.type, extra={"job_id": event.data.job_id})
-            return None
-        return record
-
     async def on_generated(self, event: EventEnvelope[PdfGeneratedV1]) -> None:
-        """Record the document on the job and on its PI/contrato (idempotent), then notify."""
-        d = event.data
-        found = await self._record_of(event)
-        if found is None:
-            return
-        records = TenantRepository(PdfRequest, found.empresa_id, "PDF job")
-        assert found.id is not None  # read from MongoDB
-        async with records.locked(found.id) as record:
-            if record.status != "done":
-                record = await records.write(
-                    record,
-                    {
-                        "status": "done",
-                        "document_id": d.document_id,
-                        "filename": d.filename,
-                        "sha256": d.sha256,
-                        "size_bytes": d.size_bytes,
-                        "pages": d.pages,
-                        "generated_at": event.time,
-                        "error": None,
-                    },
-                )
-        # the entry is built from the stored record, so a redelivery finds the very same one
-        entry = DocumentoGerado(
-            job_id=record.job_id,
-            document_id=record.document_id or d.document_id,
-            filename=record.filename or d.filename,
-            sha256=record.sha256 or d.sha256,
-            size_bytes=record.size_bytes or d.size_bytes,
-            pages=record.pages or d.pages,
-            gerado_em=record.generated_at or event.time,
-        )
-        source: type[PI] | type[Contrato] = PI if record.kind == "pi" else Contrato
-        owners = TenantRepository(source, record.empresa_id, record.kind)
-        with contextlib.suppress(NotFoundException):  # the PI/contrato is gone: nothing to record on
-            async with owners.locked(record.source_id) as owner:
-                if all(doc.job_id != entry.job_id for doc in owner.documentos):
-                    documentos = [doc.model_dump() for doc in owner.documentos] + [entry.model_dump()]
-                    await owners.write(owner, {"documentos": documentos})
-        await self._notify(event, document_id=d.document_id, filename=d.filename)
+        """Record the document on the job and on its PI/contrato (once per event), then notify."""
+        if await record_pdf_generated(event, self._state()) is not None:
+            await self._notify(event, document_id=event.data.document_id, filename=event.data.filename)
 
     async def on_failed(self, event: EventEnvelope[PdfFailedV1]) -> None:
-        """Mark the job failed with pdf-service's error (a done job stays done), then notify."""
-        d = event.data
-        found = await self._record_of(event)
-        if found is None:
-            return
-        records = TenantRepository(PdfRequest, found.empresa_id, "PDF job")
-        assert found.id is not None  # read from MongoDB
-        async with records.locked(found.id) as record:
-            if record.status == "pending":
-                await records.write(record, {"status": "failed", "error": d.error, "failed_at": event.time})
-        await self._notify(event, error=d.error)
+        """Mark the job failed with pdf-service's error (once per event; a done job stays done), then notify."""
+        if await record_pdf_failed(event, self._state()) is not None:
+            await self._notify(event, error=event.data.error)
+
+    def _state(self) -> State:
+        if self.state is None:
+            raise RuntimeError("PdfEvents handles events only once started with its app")
+        return self.state
 
     async def _notify(self, event: EventEnvelope[Any], **fields: Any) -> None:
         # a redelivered event notifies again: clients de-duplicate on the SSE id (the event id)

@@ -32,7 +32,8 @@ class PdfRequest(TenantDocument):
     published_at: datetime | None = None
     publish_attempts: int = 0
     last_publish_error: str | None = None
-    # outcome (from pdf.generated / pdf.failed)
+    # outcome (from pdf.generated / pdf.failed): GET /api/v1/pdf-jobs/{id} answers from these
+    attempts: int = 0
     document_id: str | None = None
     filename: str | None = None
     sha256: str | None = None

@@ -11,7 +11,8 @@ from core_api.lib.schemas import CamelModel
 
 
 class PdfJobAccepted(CamelModel):
-    """202: the job is recorded; follow it at `statusUrl` (pdf-service) or wait for the SSE event."""
+    """202: the job is recorded; follow it at `statusUrl` (GET /api/v1/pdf-jobs/{jobId}) or wait for
+    the SSE event."""
 
     job_id: str
     status: PdfRequestStatus = "pending"
@@ -22,13 +23,16 @@ class PdfJobAccepted(CamelModel):
 
 
 class PdfRequestRead(CamelModel):
-    """core-api's record of one PDF job of a PI or contrato."""
+    """One PDF job of a PI or contrato, as core-api (its owner) knows it from pdf-service's
+    outcome events: `pending` until `pdf.generated` (`done`, with the document) or `pdf.failed`
+    (`failed`, with the error)."""
 
     job_id: str
     kind: DocumentKindLiteral
     source_id: str
     status: PdfRequestStatus
     queued: bool
+    attempts: int = Field(description="render attempts pdf-service reported (0 while pending)")
     document_id: str | None = None
     filename: str | None = None
     checksum: str | None = Field(default=None, description="SHA-256 of the PDF bytes")
@@ -39,6 +43,7 @@ class PdfRequestRead(CamelModel):
     requested_by: str | None = None
     correlation_id: str | None = None
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def from_doc(cls, doc: PdfRequest) -> PdfRequestRead:
@@ -48,6 +53,7 @@ class PdfRequestRead(CamelModel):
             source_id=str(doc.source_id),
             status=doc.status,
             queued=doc.published_at is not None,
+            attempts=doc.attempts,
             document_id=doc.document_id,
             filename=doc.filename,
             checksum=doc.sha256,
@@ -57,6 +63,7 @@ class PdfRequestRead(CamelModel):
             requested_by=str(doc.requested_by) if doc.requested_by else None,
             correlation_id=doc.correlation_id,
             created_at=doc.created_at,
+            updated_at=doc.updated_at,
         )
 
 

@@ -1,4 +1,5 @@
-"""Requesting a PDF: validate, snapshot, record (the outbox), publish `pdf.requested`."""
+"""PDF jobs, owned by core-api: request (validate, snapshot, record the outbox, publish
+`pdf.requested`), answer their status, and record their outcome from pdf-service's events."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from litestar.datastructures import State
-from litestar.exceptions import ServiceUnavailableException
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from pymongo.errors import PyMongoError
 from shared.auth import Principal
 from shared.documents import DocumentKind
-from shared.events import PdfRequestedV1, new_event
+from shared.events import EventEnvelope, PdfFailedV1, PdfGeneratedV1, PdfRequestedV1, new_event
 from shared.events.envelope import ID_PATTERN
 from shared.logging import get_request_id
 
@@ -20,6 +21,7 @@ from core_api.domain.contratos.services import ContratoService
 from core_api.domain.documentos.snapshots import DocumentSnapshotService
 from core_api.domain.pdf_jobs.models import PdfRequest
 from core_api.domain.pis.services import PIService, status_publico
+from core_api.lib.effects import apply_once
 from core_api.lib.errors import ConflictException
 from core_api.lib.repository import TenantRepository, parse_object_id
 
@@ -46,12 +48,14 @@ class PdfJobService:
         down or slow), the record stays in the outbox and the relay publishes it later: the job is
         accepted either way, because it is durably stored before we answer 202.
         """
+        pi = None
         if kind == "pi":
             pi = await PIService(self.principal, self.state).get(source_id)
             if status_publico(pi) == "cancelada":
                 raise ConflictException(f"PI {source_id} is cancelada; its PDF cannot be generated")
-        # tenant-scoped: another empresa's id, a deleted or malformed one is a 404 here
-        snapshot = await DocumentSnapshotService(self.principal, self.state).snapshot(kind, source_id)
+        # tenant-scoped: another empresa's id, a deleted or malformed one is a 404 here; the PI read
+        # above is the one the snapshot is made of (read once per job)
+        snapshot = await DocumentSnapshotService(self.principal, self.state).snapshot(kind, source_id, pi=pi)
         job_id = uuid.uuid4().hex
         event = new_event(
             PdfRequestedV1(
@@ -95,3 +99,53 @@ class PdfJobService:
         query: dict[str, Any] = {"kind": kind, "source_id": oid}
         items, _ = await self.repo.page(query, page=1, page_size=100)
         return items
+
+    async def get(self, job_id: str) -> PdfRequest:
+        """One job of the caller's empresa; unknown or another empresa's: 404."""
+        record = await self.repo.find_one({"job_id": job_id})
+        if record is None:
+            raise NotFoundException(f"no PDF job {job_id} in your empresa")
+        return record
+
+    # --- outcomes (pdf-service's events; see outcomes.py) ----------------------------------------
+    async def record_generated(self, event: EventEnvelope[PdfGeneratedV1]) -> PdfRequest | None:
+        """Mark the job done with its document, once per event id; a done job stays as it is (a
+        failed one becomes done: a later attempt succeeded). None: not a job of this empresa."""
+        d = event.data
+        changes = {
+            "status": "done",
+            "document_id": d.document_id,
+            "filename": d.filename,
+            "sha256": d.sha256,
+            "size_bytes": d.size_bytes,
+            "pages": d.pages,
+            "attempts": d.attempts,
+            "generated_at": event.time,
+            "error": None,
+        }
+        return await self._record_outcome(event, "done", changes)
+
+    async def record_failed(self, event: EventEnvelope[PdfFailedV1]) -> PdfRequest | None:
+        """Mark a pending job failed with pdf-service's error, once per event id (a done job stays done)."""
+        d = event.data
+        changes = {"status": "failed", "error": d.error, "attempts": d.attempts, "failed_at": event.time}
+        return await self._record_outcome(event, "failed", changes)
+
+    async def _record_outcome(
+        self, event: EventEnvelope[Any], status: str, changes: dict[str, Any]
+    ) -> PdfRequest | None:
+        found = await self.repo.find_one({"job_id": event.data.job_id})
+        if found is None:
+            return None
+        assert found.id is not None  # read from MongoDB
+        async with self.repo.locked(found.id) as record:
+            current = record
+
+            async def transition() -> None:
+                nonlocal current
+                # by content too: a re-published outcome carries a new event id
+                if current.status != "done" and (status == "done" or current.status == "pending"):
+                    current = await self.repo.write(current, changes)
+
+            await apply_once(self.repo.db, event.event_id, f"{PdfRequest.Settings.name}.status", transition)
+        return current

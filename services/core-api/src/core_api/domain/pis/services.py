@@ -25,12 +25,11 @@ from core_api.domain.alugueis.booking import (
 from core_api.domain.alugueis.models import Aluguel
 from core_api.domain.alugueis.services import VISIVEL, conflito, periodo_filter
 from core_api.domain.clientes.models import Cliente
-from core_api.domain.empresas.models import Empresa
-from core_api.domain.pis.models import PI, Agencia, ItemPI, Pagamento, Parcela
+from core_api.domain.pis.models import PI, Agencia, DocumentoGerado, ItemPI, Pagamento, Parcela
 from core_api.domain.pis.schemas import PICreate, PIStatusPublico, PIUpdate
 from core_api.domain.placas.models import Placa
-from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
+from core_api.lib.effects import apply_once
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
@@ -383,105 +382,29 @@ class PIService:
             raise ConflictException(f"PI {pi_id} is already cancelada", extra={"status": "cancelada"})
         return await self.update(pi_id, PIUpdate(status="cancelada"))
 
-    async def snapshot(self, pi_id: str) -> dict[str, Any]:
-        """Everything a PDF of this PI needs (see `build_pi_snapshot`)."""
-        pi = await self.get(pi_id)
-        empresa = await Empresa.get(self.empresa_id)
-        if empresa is None:
-            raise NotFoundException("empresa not found")
-        return await build_pi_snapshot(empresa, pi)
+    async def registrar_documento(
+        self, pi_id: str | PydanticObjectId, documento: DocumentoGerado, *, event_id: str
+    ) -> bool:
+        """Record a PDF pdf-service generated for this PI, once per event (see `registrar_documento`)."""
+        return await registrar_documento(self.repo, pi_id, documento, event_id=event_id)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+async def registrar_documento(
+    repo: TenantRepository[Any],
+    owner_id: str | PydanticObjectId,
+    documento: DocumentoGerado,
+    *,
+    event_id: str,
+) -> bool:
+    """Add `documento` to a PI's or contrato's `documentos`: compare-and-set under its lease, once per
+    event id (`core_api.lib.effects`) and once per job (a re-published outcome has a new event id).
+    True when this call recorded it; 404 when the PI/contrato is not the empresa's (or gone)."""
+    async with repo.locked(owner_id) as owner:
 
+        async def add() -> None:
+            if any(doc.job_id == documento.job_id for doc in owner.documentos):
+                return
+            documentos = [doc.model_dump() for doc in owner.documentos] + [documento.model_dump()]
+            await repo.write(owner, {"documentos": documentos})
 
-async def build_pi_snapshot(empresa: Empresa, pi: PI) -> dict[str, Any]:
-    """A plain, JSON-ready dict with everything needed to render this PI, read for `empresa` only.
-
-    Keys are snake_case; ids and datetimes are strings (ISO 8601, UTC); money is integer cents;
-    `dia_inicio`/`dia_fim` are the first and last booked days in America/Sao_Paulo (what a
-    document prints as dd/mm/aaaa). Placas keep the PI's order, each with its região and share.
-    """
-    if pi.empresa_id != empresa.id:
-        raise NotFoundException(f"PI {pi.id} not found")
-    empresa_id = empresa.id
-    cliente = await TenantRepository(Cliente, empresa_id, "cliente").find_one({"_id": pi.cliente_id})
-    placas = {
-        p.id: p
-        for p in await TenantRepository(Placa, empresa_id, "placa").find_many({"_id": {"$in": pi.placa_ids}})
-    }
-    regioes = {
-        r.id: r
-        for r in await TenantRepository(Regiao, empresa_id, "região").find_many(
-            {"_id": {"$in": list({p.regiao_id for p in placas.values()})}}
-        )
-    }
-    alugueis = {
-        a.placa_id: a
-        for a in await TenantRepository(Aluguel, empresa_id, "aluguel").find_many({"pi_id": pi.id})
-    }
-    valores = {i.placa_id: i for i in pi.itens}
-    itens = []
-    for placa_id in pi.placa_ids:
-        placa = placas.get(placa_id)
-        aluguel = alugueis.get(placa_id)
-        item = valores.get(placa_id)
-        regiao = regioes.get(placa.regiao_id) if placa else None
-        itens.append(
-            {
-                "id": str(placa_id),
-                "numero": placa.numero if placa else None,
-                "endereco": placa.endereco if placa else None,
-                "cidade": placa.cidade if placa else None,
-                "uf": placa.uf if placa else None,
-                "tipo": placa.tipo if placa else None,
-                "largura_cm": placa.largura_cm if placa else None,
-                "altura_cm": placa.altura_cm if placa else None,
-                "regiao": {"id": str(regiao.id), "nome": regiao.nome} if regiao else None,
-                "aluguel_id": str(aluguel.id) if aluguel else None,
-                # the item's gross value and discount (PIs made before items existed: the aluguel's value)
-                "valor_centavos": item.valor_centavos
-                if item
-                else (aluguel.valor_centavos if aluguel else None),
-                "desconto_centavos": item.desconto_centavos if item and item.desconto_centavos else None,
-            }
-        )
-    return {
-        "tipo": "pi",
-        "empresa": {"id": str(empresa.id), "nome": empresa.nome, "cnpj": empresa.cnpj},
-        "pi": {
-            "id": str(pi.id),
-            "status": status_publico(pi),
-            "produto": pi.produto,
-            "descricao": pi.descricao,
-            "inicio": _iso(pi.inicio),
-            "fim": _iso(pi.fim),
-            "dia_inicio": pi.dia_inicio,
-            "dia_fim": pi.dia_fim,
-            "timezone": TZ.key,
-            "valor_total_centavos": pi.valor_total_centavos,
-            "created_at": _iso(pi.created_at),
-            "codigo": pi.codigo,
-            "agencia": pi.agencia.model_dump() if pi.agencia else None,
-            "material": pi.material,
-            "producao_material": pi.producao_material,
-            "material_entrega_ate": pi.material_entrega_ate,
-            "autorizado_por": pi.autorizado_por,
-            "autorizado_em": pi.autorizado_em,
-            "pagamento": pi.pagamento.model_dump() if pi.pagamento else None,
-        },
-        "cliente": {
-            "id": str(pi.cliente_id),
-            "nome": cliente.nome if cliente else None,
-            "documento": cliente.documento if cliente else None,
-            "email": cliente.email if cliente else None,
-            "telefone": cliente.telefone if cliente else None,
-            "responsavel": cliente.responsavel if cliente else None,
-            "endereco": cliente.endereco if cliente else None,
-            "representante": cliente.representante.model_dump()
-            if cliente and cliente.representante
-            else None,
-        },
-        "placas": itens,
-    }
+        return await apply_once(repo.db, event_id, f"{repo.collection_name}.documentos", add)

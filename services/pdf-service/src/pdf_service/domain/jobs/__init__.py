@@ -1,4 +1,4 @@
 from pdf_service.domain.jobs.models import PdfJob
-from pdf_service.domain.jobs.service import INTAKE_GROUP, RENDER_GROUP, PdfJobProcessor
+from pdf_service.domain.jobs.service import RENDER_GROUP, PdfJobProcessor
 
-__all__ = ["INTAKE_GROUP", "RENDER_GROUP", "PdfJob", "PdfJobProcessor"]
+__all__ = ["RENDER_GROUP", "PdfJob", "PdfJobProcessor"]

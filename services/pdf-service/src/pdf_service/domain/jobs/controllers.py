@@ -1,4 +1,5 @@
-"""HTTP: job status and document download, both scoped to the caller's empresa."""
+"""HTTP: the document download, scoped to the caller's empresa. (A job's status is core-api's
+resource, GET /api/v1/pdf-jobs/{id}, answered from the outcome events this service publishes.)"""
 
 from __future__ import annotations
 
@@ -14,39 +15,7 @@ from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from shared.auth import Principal
 
-from pdf_service.domain.jobs.models import PdfJob
 from pdf_service.lib.storage import DocumentStore
-
-
-class PdfJobController(Controller):
-    path = "/api/v1/pdf-jobs"
-    tags = ["pdf-jobs"]
-
-    @get("/{job_id:str}", summary="Status of a PDF job", cache=False)
-    async def get_job(
-        self, job_id: FromPath[str], request: Request[Principal, Any, Any], state: State
-    ) -> dict[str, Any]:
-        """`pending`, `done` (with `documentId`) or `failed` (with `error`). Unknown or another
-        empresa's job: 404."""
-        job = await state.db[PdfJob.Settings.name].find_one(
-            {"_id": job_id, "empresa_id": request.user.empresa_id}
-        )
-        if job is None:
-            raise NotFoundException(f"no PDF job {job_id} in your empresa (it may not be recorded yet)")
-        body: dict[str, Any] = {
-            "jobId": job["_id"],
-            "status": job["status"],
-            "kind": job["kind"],
-            "sourceId": job["source_id"],
-            "attempts": job.get("attempts", 0),
-            "createdAt": job["created_at"].isoformat(),
-            "updatedAt": job["updated_at"].isoformat(),
-        }
-        if job.get("document_id"):
-            body["documentId"] = job["document_id"]
-        if job.get("error"):
-            body["error"] = job["error"]
-        return body
 
 
 class DocumentController(Controller):

@@ -2,7 +2,9 @@
 
 Delivery is at least once, so every step is safe to repeat:
 
-1. `record` inserts the job as pending if it is new (an insert; `_id` is the job id).
+1. `record` inserts the job as pending if it is new (an insert; `_id` is the job id). This record
+   is pdf-service's working state (attempts, the worker, the lease's subject); the job resource
+   clients read is core-api's (GET /api/v1/pdf-jobs/{id}), built from the outcome events.
 2. A finished job is not rendered again: its outcome event is published again (same event id,
    so subscribers de-duplicate it) and the message acknowledged.
 3. To render, a worker takes the job's lease (`shared.atomic.Leases`, the platform's one-winner
@@ -47,10 +49,8 @@ from pdf_service.lib.storage import DocumentStore, StoredDocument, document_id_f
 
 log = logging.getLogger(__name__)
 
-#: the render consumer group, and a second group that only records jobs as pending at once, so
-#: GET /pdf-jobs/{id} knows a job even while renders are queued behind it
+#: the render consumer group (the only one: the job is recorded by the render handler itself)
 RENDER_GROUP = "pdf-service"
-INTAKE_GROUP = "pdf-service-intake"
 
 
 class PdfJobProcessor:
@@ -77,12 +77,6 @@ class PdfJobProcessor:
             on_dead_letter=self.on_dead_letter,
             policy=DeliveryPolicy(**{**policy.__dict__, "concurrency": concurrency}),
             description="Render the document, store it in GridFS, answer pdf.generated or pdf.failed.",
-        )
-        bus.subscribe(
-            PDF_REQUESTED,
-            self.record,
-            group=INTAKE_GROUP,
-            description="Record the job as pending as soon as it is requested.",
         )
         bus.declare_publisher(
             PDF_GENERATED, "The document is stored: download it from GET /api/v1/documents/{id}."
@@ -186,7 +180,7 @@ class PdfJobProcessor:
                     }
                 },
             )
-            await self._publish_generated(event, d.job_id, d.kind, d.source_id, stored)
+            await self._publish_generated(event, d.job_id, d.kind, d.source_id, stored, job["attempts"])
 
     async def _finish_failed(self, event: EventEnvelope[PdfRequestedV1], error: str, attempts: int) -> None:
         d = event.data
@@ -210,7 +204,9 @@ class PdfJobProcessor:
             stored = await self._store.get(document_id_for(job["_id"]))
             if stored is None:
                 return False
-            await self._publish_generated(event, job["_id"], job["kind"], job["source_id"], stored)
+            await self._publish_generated(
+                event, job["_id"], job["kind"], job["source_id"], stored, job.get("attempts", 1)
+            )
             return True
         if status == "failed":
             await self._publish_failed(
@@ -225,7 +221,13 @@ class PdfJobProcessor:
         return False
 
     async def _publish_generated(
-        self, cause: EventEnvelope[Any], job_id: str, kind: Any, source_id: str, stored: StoredDocument
+        self,
+        cause: EventEnvelope[Any],
+        job_id: str,
+        kind: Any,
+        source_id: str,
+        stored: StoredDocument,
+        attempts: int,
     ) -> None:
         payload = PdfGeneratedV1(
             job_id=job_id,
@@ -236,6 +238,7 @@ class PdfJobProcessor:
             sha256=stored.sha256,
             size_bytes=stored.length,
             pages=max(stored.pages, 1),
+            attempts=max(attempts, 1),
         )
         # one event id per job outcome: a re-published outcome is recognisably the same event
         event = new_event(payload, empresa_id=cause.empresa_id, event_id=f"pdf-generated-{job_id}")
