@@ -18,6 +18,7 @@ from core_api.domain.contratos.schemas import ContratoCreate
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.pis.models import PI, Pagamento, Parcela
 from core_api.domain.pis.services import PIService, build_pi_snapshot, status_publico
+from core_api.domain.pis.workflow import recusa_do_contrato
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.listing import ListParams, db_sort
@@ -61,8 +62,9 @@ class ContratoService:
         (so numbers are distinct and gapless: the next one is the highest stored plus one)."""
         await self.pis.get(data.pi_id)  # 404 for pendente (invisible) ones
         async with self.pis.repo.locked(data.pi_id) as pi:
-            if status_publico(pi) == "cancelada":
-                raise ConflictException(f"PI {data.pi_id} is cancelada; a contrato needs a live PI")
+            atual = status_publico(pi)
+            if (recusa := recusa_do_contrato(atual)) is not None:
+                raise ConflictException(f"PI {data.pi_id}: {recusa}", extra={"status": atual})
             existing = await self.repo.find_one({"pi_id": pi.id})
             if existing is not None:
                 raise ConflictException(

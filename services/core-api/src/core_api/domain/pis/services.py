@@ -9,7 +9,12 @@ from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
+from litestar.exceptions import (
+    NotFoundException,
+    PermissionDeniedException,
+    ServiceUnavailableException,
+    ValidationException,
+)
 from shared.auth import Principal
 from shared.metrics import entity_created
 
@@ -27,7 +32,15 @@ from core_api.domain.alugueis.services import VISIVEL, conflito, periodo_filter
 from core_api.domain.clientes.models import Cliente
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.pis.models import PI, Agencia, ItemPI, Pagamento, Parcela
-from core_api.domain.pis.schemas import PICreate, PIStatusPublico, PIUpdate
+from core_api.domain.pis.schemas import PICreate, PIUpdate
+from core_api.domain.pis.workflow import (
+    CORRENDO,
+    TRANSICOES,
+    VALOR_FIXO,
+    PIStatusPublico,
+    recusa_da_transicao,
+    status_visivel,
+)
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
@@ -43,21 +56,12 @@ PI_SORT = {
     "fim": "fim",
     "valorTotalCentavos": "valor_total_centavos",
 }
-#: the workflow: only these moves are allowed (vencida is em_andamento past its end)
-TRANSICOES: dict[str, set[str]] = {
-    # a PI is concluded once its period is over (vencida); before that it can only be cancelled
-    "em_andamento": {"cancelada"},
-    "vencida": {"concluida", "cancelada"},
-    "concluida": set(),
-    "cancelada": set(),
-}
+__all__ = ["TRANSICOES", "PIService", "build_pi_snapshot", "status_publico"]
 
 
 def status_publico(pi: PI, now: datetime | None = None) -> PIStatusPublico:
-    """The status clients see: `vencida` is computed on read, never stored (see docs)."""
-    if pi.status == "em_andamento" and pi.fim <= (now or utcnow()):
-        return "vencida"
-    return pi.status  # type: ignore[return-value]
+    """The status clients see: `vencida` is computed on read, never stored (domain/pis/workflow.py)."""
+    return status_visivel(pi.status, pi.fim, now or utcnow())  # type: ignore[return-value]
 
 
 def dividir(total: int, partes: int) -> list[int]:
@@ -139,6 +143,7 @@ NUMERACAO_WAIT = 60.0
 
 class PIService:
     def __init__(self, principal: Principal, state: State) -> None:
+        self.principal = principal
         self.empresa_id = PydanticObjectId(principal.empresa_id)
         self.repo = TenantRepository(PI, self.empresa_id, "PI")
         self.placas = TenantRepository(Placa, self.empresa_id, "placa")
@@ -175,9 +180,9 @@ class PIService:
         if placa_id is not None:
             conditions.append({"placa_ids": parse_object_id(placa_id, "placa")})
         if status == "vencida":
-            conditions.append({"status": "em_andamento", "fim": {"$lte": now}})
-        elif status == "em_andamento":
-            conditions.append({"status": "em_andamento", "fim": {"$gt": now}})
+            conditions.append({"status": {"$in": sorted(CORRENDO)}, "fim": {"$lte": now}})
+        elif status in CORRENDO:
+            conditions.append({"status": status, "fim": {"$gt": now}})
         elif status is not None:
             conditions.append({"status": status})
         return await self.repo.page(
@@ -234,6 +239,8 @@ class PIService:
             autorizado_por=data.autorizado_por,
             autorizado_em=data.autorizado_em.isoformat() if data.autorizado_em else None,
             pagamento=pagamento,
+            # a draft is booked like any PI (its placas are held) but committed as rascunho
+            efetivar_como="rascunho" if data.status == "rascunho" else None,
         )
         await pi.insert()
         try:
@@ -310,14 +317,24 @@ class PIService:
                     raise ConflictException(f"PI {pi_id} is already {atual}", extra={"status": atual})
                 alvo = None  # the current status sent along with other fields
             if alvo is not None:
-                if alvo not in TRANSICOES[atual]:
-                    raise ConflictException(
-                        f"a PI that is {atual} cannot become {alvo}; allowed: em_andamento → cancelada, "
-                        "vencida (its period is over) → concluida or cancelada",
-                        extra={"status": atual},
-                    )
+                recusa = recusa_da_transicao(atual, alvo, self.principal.role)
+                if recusa is not None and recusa.kind == "forbidden":
+                    raise PermissionDeniedException(recusa.message)
+                if recusa is not None:
+                    raise ConflictException(recusa.message, extra={"status": atual})
+                por = self.principal.user_id
                 changes["status"] = alvo
-                changes[f"{alvo}_em"] = now
+                changes["historico"] = [
+                    *(t.model_dump() for t in pi.historico),
+                    {"de": atual, "para": alvo, "em": now, "por": por},
+                ]
+                if alvo != "rascunho":
+                    changes[f"{alvo}_em"] = now
+                if alvo in ("aprovada", "assinada"):
+                    changes[f"{alvo}_por"] = por
+                if alvo == "rascunho":
+                    # reopened: the approval no longer holds
+                    changes.update(aprovada_em=None, aprovada_por=None)
                 if alvo == "cancelada":
                     changes["slots_liberados"] = False
             campos: dict[str, Any] = {
@@ -328,6 +345,11 @@ class PIService:
             if campos and pi.status == "cancelada":
                 raise ConflictException("a cancelled PI cannot be changed", extra={"status": "cancelada"})
             novo_valor = campos.get("valor_total_centavos", pi.valor_total_centavos)
+            if novo_valor != pi.valor_total_centavos and pi.status in VALOR_FIXO:
+                raise ConflictException(
+                    f"PI {pi_id} is {pi.status}: its value is fixed; an admin can reopen it as rascunho",
+                    extra={"status": pi.status},
+                )
             if novo_valor != pi.valor_total_centavos:
                 # a contrato copies the PI's value: the two must not disagree (contrato creation
                 # holds this same lease, so one made meanwhile is seen here)
