@@ -11,6 +11,18 @@ import pytest
 
 METHODS = ("get", "put", "post", "patch", "delete")
 ERROR_REF = "#/components/schemas/ErrorResponse"
+#: the error body of each kind (one `extra` shape per kind, shared.errors); other statuses: ErrorResponse
+KIND_SCHEMAS = {
+    "400": "ValidationError",
+    "401": "UnauthorizedError",
+    "403": "ForbiddenError",
+    "404": "NotFoundError",
+    "409": "ConflictError",
+    "413": "TooLargeError",
+    "415": "UnsupportedMediaTypeError",
+    "422": "IdempotencyError",
+    "429": "RateLimitError",
+}
 PUBLIC = {
     "/api/v1/health",
     "/api/v1/health/ready",
@@ -54,10 +66,18 @@ async def test_every_error_status_is_documented_with_the_one_error_schema(spec):
             assert "404" in responses, (method, path)
         for status, response in responses.items():
             if int(status) >= 400 and path != "/api/v1/health/ready":
-                assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}, (
+                expected = (
+                    f"#/components/schemas/{KIND_SCHEMAS[status]}" if status in KIND_SCHEMAS else ERROR_REF
+                )
+                assert response["content"]["application/json"]["schema"] == {"$ref": expected}, (
                     method,
                     path,
+                    status,
                 )
+    for name in {*KIND_SCHEMAS.values(), "ErrorResponse"}:
+        schema = spec["components"]["schemas"][name]
+        assert set(schema["properties"]) == {"statusCode", "detail", "extra"}, name
+        assert {"statusCode", "detail"} <= set(schema["required"]), name
 
 
 async def test_security_is_per_operation_and_health_and_auth_are_public(spec):

@@ -73,7 +73,7 @@ async def test_one_placa_taken_books_none(core_client, make_tenant, make_inventa
     r = await core_client.post(URL, json=pi_body(inv), headers=h)
     assert r.status_code == 409, r.text
     assert inv.numeros[inv.placa_ids[1]] in r.json()["detail"]
-    assert r.json()["extra"]["placaIds"] == [inv.placa_ids[1]]
+    assert [c["id"] for c in r.json()["extra"]["conflicts"]] == [inv.placa_ids[1]]
     assert await counts(raw_db) == before == (0, 1, 1)
     booked = await raw_db["placa_ocupacoes"].distinct("placa_id")
     assert booked == [PydanticObjectId(inv.placa_ids[1])]

@@ -13,7 +13,6 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
     ServiceUnavailableException,
-    ValidationException,
 )
 from shared.auth import Principal
 from shared.metrics import entity_created
@@ -44,7 +43,7 @@ from core_api.domain.pis.workflow import (
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, invalid, item, not_found
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
 
@@ -104,16 +103,17 @@ def valorar_itens(
     for oid, pedido, preco in zip(ids, pedidos, tabela, strict=True):
         valor = pedido.valor_centavos if pedido.valor_centavos is not None else preco
         if pedido.desconto_centavos > valor:
-            raise ValidationException(
-                f"the discount of placa {placas[oid].numero} ({pedido.desconto_centavos}) exceeds its value ({valor})"
+            raise invalid(
+                f"the discount of placa {placas[oid].numero} ({pedido.desconto_centavos}) exceeds its value ({valor})",
+                "itens",
             )
         itens.append(ItemPI(placa_id=oid, valor_centavos=valor, desconto_centavos=pedido.desconto_centavos))
     total = sum(i.liquido_centavos for i in itens)
     if data.valor_total_centavos is not None and data.valor_total_centavos != total:
-        raise ValidationException(
+        raise invalid(
             f"valorTotalCentavos is {data.valor_total_centavos} but the items add up to {total}; "
             "omit it (the total is the items' sum) or make them agree",
-            extra={"itensCentavos": total},
+            "valorTotalCentavos",
         )
     return itens
 
@@ -123,9 +123,7 @@ def pagamento_do_pi(data: PICreate, total: int) -> Pagamento | None:
         return None
     soma = sum(p.valor_centavos for p in data.pagamento.parcelas)
     if soma != total:
-        raise ValidationException(
-            f"the parcelas add up to {soma} but the PI's total is {total}", extra={"totalCentavos": total}
-        )
+        raise invalid(f"the parcelas add up to {soma} but the PI's total is {total}", "pagamento.parcelas")
     return Pagamento(
         forma=data.pagamento.forma,
         meio=data.pagamento.meio,
@@ -197,9 +195,10 @@ class PIService:
         """Book every placa for the period, or none of them (409 naming the taken ones)."""
         dias = dias_do_periodo(data.inicio, data.fim)
         if len(dias) * len(data.itens_pedidos()) > MAX_SLOTS:
-            raise ValidationException(
+            raise invalid(
                 f"a PI may book at most {MAX_SLOTS} placa-days ({len(data.itens_pedidos())} placas × "
-                f"{len(dias)} days here); split it"
+                f"{len(dias)} days here); split it",
+                "placaIds" if data.placa_ids is not None else "itens",
             )
         cliente = await self.clientes.get(data.cliente_id)
         placa_ids = [i.placa_id for i in data.itens_pedidos()]
@@ -207,10 +206,14 @@ class PIService:
         found = {p.id: p for p in await self.placas.find_many({"_id": {"$in": placa_oids}})}
         missing = [raw for raw, oid in zip(placa_ids, placa_oids, strict=True) if oid not in found]
         if missing:
-            raise NotFoundException(f"placa(s) not found: {', '.join(missing)}", extra={"placaIds": missing})
-        inativas = sorted(p.numero for p in found.values() if not p.ativa)
+            raise not_found(f"placa(s) not found: {', '.join(missing)}", "placa", *missing)
+        inativas = sorted((p for p in found.values() if not p.ativa), key=lambda p: p.numero)
         if inativas:
-            raise ConflictException(f"placa(s) {', '.join(inativas)} are inactive and cannot be booked")
+            raise conflict(
+                f"placa(s) {', '.join(p.numero for p in inativas)} are inactive and cannot be booked",
+                "state",
+                *(item("placa", id=str(p.id), label=p.numero, status="inativa") for p in inativas),
+            )
 
         itens = valorar_itens(data, found, placa_oids, len(dias))
         total = sum(i.liquido_centavos for i in itens)
@@ -314,14 +317,16 @@ class PIService:
             if alvo is not None and alvo == atual:
                 if data.model_fields_set == {"status"}:
                     # a transition, not a no-op: of racing requests for it only the first gets 200
-                    raise ConflictException(f"PI {pi_id} is already {atual}", extra={"status": atual})
+                    raise conflict(
+                        f"PI {pi_id} is already {atual}", "state", item("pi", id=str(pi.id), status=atual)
+                    )
                 alvo = None  # the current status sent along with other fields
             if alvo is not None:
                 recusa = recusa_da_transicao(atual, alvo, self.principal.role)
                 if recusa is not None and recusa.kind == "forbidden":
-                    raise PermissionDeniedException(recusa.message)
+                    raise PermissionDeniedException(recusa.message, extra={"requiredRole": "admin"})
                 if recusa is not None:
-                    raise ConflictException(recusa.message, extra={"status": atual})
+                    raise conflict(recusa.message, "state", item("pi", id=str(pi.id), status=atual))
                 por = self.principal.user_id
                 changes["status"] = alvo
                 changes["historico"] = [
@@ -343,12 +348,15 @@ class PIService:
                 if f in data.model_fields_set
             }
             if campos and pi.status == "cancelada":
-                raise ConflictException("a cancelled PI cannot be changed", extra={"status": "cancelada"})
+                raise conflict(
+                    "a cancelled PI cannot be changed", "state", item("pi", id=str(pi.id), status="cancelada")
+                )
             novo_valor = campos.get("valor_total_centavos", pi.valor_total_centavos)
             if novo_valor != pi.valor_total_centavos and pi.status in VALOR_FIXO:
-                raise ConflictException(
+                raise conflict(
                     f"PI {pi_id} is {pi.status}: its value is fixed; an admin can reopen it as rascunho",
-                    extra={"status": pi.status},
+                    "state",
+                    item("pi", id=str(pi.id), status=pi.status),
                 )
             if novo_valor != pi.valor_total_centavos:
                 # a contrato copies the PI's value: the two must not disagree (contrato creation
@@ -359,9 +367,10 @@ class PIService:
                     {"pi_id": pi.id}
                 )
                 if contrato is not None:
-                    raise ConflictException(
+                    raise conflict(
                         f"PI {pi_id} has contrato {contrato.codigo}; its value, placas and period are fixed",
-                        extra={"contratoId": str(contrato.id)},
+                        "state",
+                        item("contrato", id=str(contrato.id), label=contrato.codigo),
                     )
             changes.update(campos)
             if not changes:
@@ -402,7 +411,9 @@ class PIService:
     async def cancel(self, pi_id: str) -> PI:
         pi = await self.get(pi_id)
         if pi.status == "cancelada":
-            raise ConflictException(f"PI {pi_id} is already cancelada", extra={"status": "cancelada"})
+            raise conflict(
+                f"PI {pi_id} is already cancelada", "state", item("pi", id=str(pi.id), status="cancelada")
+            )
         return await self.update(pi_id, PIUpdate(status="cancelada"))
 
     async def snapshot(self, pi_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from shared.auth import Principal
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.crud import TenantCrudService
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import conflict, item
 from core_api.lib.repository import TenantRepository
 
 SORT_FIELDS = {"nome": "nome", "createdAt": "created_at", "updatedAt": "updated_at"}
@@ -48,7 +48,8 @@ class RegiaoService(TenantCrudService[Regiao]):
     async def _refuse_if_used(self, regiao: Regiao) -> None:
         n = await self.placas.count({"regiao_id": regiao.id})
         if n:
-            raise ConflictException(
+            raise conflict(
                 f"região {regiao.nome!r} still has {n} placa(s); move or delete them first",
-                extra={"placas": n},
+                "in_use",
+                item("placa", count=n),
             )
