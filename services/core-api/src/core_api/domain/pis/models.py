@@ -98,7 +98,9 @@ class PI(TenantDocument):
     documentos: list[DocumentoGerado] = Field(default_factory=list)
     #: each placa's value, same order as `placa_ids`; the total is the sum of their nets
     itens: list[ItemPI] = Field(default_factory=list)
-    #: per-empresa and year sequence, given when the booking commits (gapless); `codigo` = PI-2026-000123
+    #: per-empresa and year sequence, given when the booking commits (gapless, domain/pis/numeracao.py);
+    #: `codigo` = PI-2026-000123. `numerar`: made to be numbered (PIs from before numbering are not)
+    numerar: bool = False
     ano: int | None = None
     numero: int | None = None
     codigo: str | None = None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from beanie import PydanticObjectId, SortDirection
+from beanie import PydanticObjectId
 from litestar.datastructures import State
 from litestar.exceptions import (
     NotFoundException,
@@ -31,6 +31,7 @@ from core_api.domain.alugueis.services import VISIVEL, conflito, periodo_filter
 from core_api.domain.clientes.models import Cliente
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.pis.models import PI, Agencia, ItemPI, Pagamento, Parcela
+from core_api.domain.pis.numeracao import NumeracaoPI
 from core_api.domain.pis.schemas import PICreate, PIUpdate
 from core_api.domain.pis.workflow import (
     CORRENDO,
@@ -45,7 +46,7 @@ from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException, conflict, invalid, item, not_found
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
+from core_api.lib.repository import TenantRepository, parse_object_id, text_filter
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +135,6 @@ def pagamento_do_pi(data: PICreate, total: int) -> Pagamento | None:
     )
 
 
-#: lease key of an empresa's PI numbering in one year, and how long a PI waits for its turn
-NUMERACAO = "pis-numero:{empresa_id}:{ano}"
-NUMERACAO_WAIT = 60.0
-
-
 class PIService:
     def __init__(self, principal: Principal, state: State) -> None:
         self.principal = principal
@@ -148,6 +144,7 @@ class PIService:
         self.clientes = TenantRepository(Cliente, self.empresa_id, "cliente")
         self.alugueis = TenantRepository(Aluguel, self.empresa_id, "aluguel")
         self.reservas = Reservas(state.db)
+        self.numeracao = NumeracaoPI(self.empresa_id)
 
     async def get(self, pi_id: str) -> PI:
         oid = parse_object_id(pi_id, "PI")
@@ -244,6 +241,7 @@ class PIService:
             pagamento=pagamento,
             # a draft is booked like any PI (its placas are held) but committed as rascunho
             efetivar_como="rascunho" if data.status == "rascunho" else None,
+            numerar=True,
         )
         await pi.insert()
         try:
@@ -285,25 +283,14 @@ class PIService:
         return await self.get(str(pi_id))
 
     async def _numerar(self, pi_id: PydanticObjectId) -> None:
-        """Give a committed PI the next number of its empresa and year (PI-2026-000123), under the
-        numbering lease: the highest number given plus one, so numbers are distinct and gapless
-        (a PI whose booking failed never gets one). The booking has committed by now, so a numbering
-        that cannot finish (the lease busy past a minute, the store down) leaves the PI unnumbered —
-        logged — rather than failing a request whose placas are booked."""
-        ano = utcnow().astimezone(TZ).year
-        chave = NUMERACAO.format(empresa_id=self.empresa_id, ano=ano)
+        """Give a committed PI the next number of its empresa and year (PI-2026-000123): reserved by a
+        unique insert, then written on the PI (domain/pis/numeracao.py). The booking has committed by
+        now, so a numbering that cannot finish (the PI busy, the store down, the process dying) is
+        completed by the recovery rather than failing a request whose placas are booked."""
         try:
-            async with holding(self.repo.db, chave, "the PI numbering", wait=NUMERACAO_WAIT):
-                ultimo = await self.repo.find_many_sorted(
-                    {"ano": ano}, sort=[("numero", SortDirection.DESCENDING)], limit=1
-                )
-                numero = (ultimo[0].numero or 0) + 1 if ultimo else 1
-                async with self.repo.locked(pi_id) as pi:
-                    await self.repo.write(
-                        pi, {"ano": ano, "numero": numero, "codigo": f"PI-{ano}-{numero:06d}"}
-                    )
+            await self.numeracao.numerar(pi_id)
         except (ConflictException, ServiceUnavailableException) as exc:
-            log.error("PI %s is booked but could not be numbered: %s", pi_id, exc)
+            log.warning("PI %s is booked; its number is left to the recovery: %s", pi_id, exc)
 
     async def update(self, pi_id: str, data: PIUpdate) -> PI:
         """Edit or move the status, compare-and-set under the PI's lease: of racing transitions
