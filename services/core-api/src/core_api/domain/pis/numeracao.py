@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from beanie import Document, PydanticObjectId, SortDirection
 from litestar import Litestar
+from litestar.exceptions import ServiceUnavailableException
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
@@ -30,6 +31,7 @@ from pymongo.errors import DuplicateKeyError
 from core_api.domain.alugueis.booking import TZ
 from core_api.domain.pis.models import PI
 from core_api.lib.documents import utcnow
+from core_api.lib.errors import ConflictException
 from core_api.lib.repository import TenantRepository
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,16 @@ class NumeracaoPI:
         return max([r.numero for r in reservado] + [p.numero or 0 for p in antigo] + [0])
 
 
+async def _numerar(empresa_id: PydanticObjectId, pi_id: PydanticObjectId) -> bool:
+    """One PI of the recovery; a PI busy (its request numbering it now) is left for the next sweep."""
+    try:
+        await NumeracaoPI(empresa_id).numerar(pi_id)
+    except (ConflictException, ServiceUnavailableException) as exc:
+        log.warning("PI %s: numbering left for the next sweep: %s", pi_id, exc)
+        return False
+    return True
+
+
 async def recuperar(idade_minima: timedelta) -> int:
     """Finish numbering that crashed requests left: reservations not yet written on their PI, and
     committed PIs without a number. Only what is older than `idade_minima` (requests may be
@@ -143,17 +155,16 @@ async def recuperar(idade_minima: timedelta) -> int:
             # numbering follows the booking's commit, and PIs are never deleted: not reachable
             log.error("PI number %s is reserved for PI %s, which does not exist", reserva.id, reserva.pi_id)
             continue
-        await NumeracaoPI(reserva.empresa_id).numerar(reserva.pi_id)
-        await NumeroPI.find_one({"_id": reserva.id}).update({"$set": {"gravado": True}})
-        feitos += 1
+        if await _numerar(reserva.empresa_id, reserva.pi_id):
+            await NumeroPI.find_one({"_id": reserva.id}).update({"$set": {"gravado": True}})
+            feitos += 1
     # committed (no longer pendente), made to be numbered (`numerar`), still without a number
     sem_numero = PI.find(
         {"numero": None, "numerar": True, "status": {"$ne": "pendente"}, "created_at": {"$lt": cutoff}}
     )
     async for pi in sem_numero:
         assert pi.id is not None
-        await NumeracaoPI(pi.empresa_id).numerar(pi.id)
-        feitos += 1
+        feitos += await _numerar(pi.empresa_id, pi.id)
     if feitos:
         log.warning("PI numbering recovered", extra={"pis": feitos})
     return feitos
