@@ -8,7 +8,8 @@ import urllib.request
 from http.server import ThreadingHTTPServer
 
 import pytest
-from shared.gateway_errors import Handler
+from shared.errors import normalize_extra
+from shared.gateway_errors import RETRY_AFTER_SECONDS, Handler
 
 
 @pytest.fixture
@@ -31,7 +32,10 @@ def test_the_api_error_shape_for_the_gateways_statuses(server, status):
     code, headers, body = get(f"{server}/{status}")
     assert code == 200  # Traefik keeps the original status; only the body and headers are taken
     assert headers["Content-Type"] == "application/json"
-    assert body == {"statusCode": status, "detail": body["detail"], "extra": None}
+    # `extra` in the shape the services give the same kind (shared.errors)
+    assert body == {"statusCode": status, "detail": body["detail"], "extra": body["extra"]}
+    assert body["extra"] == normalize_extra(status, body["detail"], body["extra"])
+    assert body["extra"] == ({"retryAfter": RETRY_AFTER_SECONDS} if status == 429 else {"maxBytes": None})
     assert "too" in body["detail"]
     assert ("Retry-After" in headers) is (status == 429)
     assert "Server" not in headers
@@ -39,6 +43,7 @@ def test_the_api_error_shape_for_the_gateways_statuses(server, status):
 
 def test_an_unknown_path_is_a_404_body(server):
     assert get(f"{server}/not-a-status")[2]["statusCode"] == 404
+    assert get(f"{server}/not-a-status")[2]["extra"] == {"resource": None, "ids": []}
     assert get(f"{server}/200")[2]["statusCode"] == 404  # not an error status
     assert get(f"{server}/503?url=/api/v1/x")[2] == {
         "statusCode": 503,

@@ -225,4 +225,4 @@ def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHand
     """Route guard: only an empresa's admins pass."""
     user = connection.user
     if getattr(user, "role", None) != "admin":
-        raise PermissionDeniedException("this action needs the admin role")
+        raise PermissionDeniedException("this action needs the admin role", extra={"requiredRole": "admin"})

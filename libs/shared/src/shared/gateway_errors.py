@@ -3,7 +3,9 @@
 Traefik answers 413 (buffering middleware) and 429 (rateLimit middleware) itself, in plain text. Its
 `errors` middleware (gateway-errors in gateway/dynamic/routes.yml) keeps the status and takes the body
 and headers from this tiny server instead: GET /<status> answers
-`{"statusCode": <status>, "detail": "...", "extra": null}` as application/json (429 with Retry-After).
+`{"statusCode": <status>, "detail": "...", "extra": ...}` as application/json (429 with Retry-After),
+`extra` in the shape of its kind as the services answer it (`shared.errors`): 413 `{"maxBytes"}`,
+429 `{"retryAfter"}`.
 
     python -m shared.gateway_errors [--host 127.0.0.1] [--port 4190]
 
@@ -28,9 +30,18 @@ DETAILS = {
 RETRY_AFTER_SECONDS = 1
 
 
+#: `extra` of the statuses the gateway answers itself (kept equal to `shared.errors.normalize_extra`'s,
+#: tested; not imported, so this server needs nothing but the standard library)
+EXTRAS: dict[int, object] = {
+    404: {"resource": None, "ids": []},
+    413: {"maxBytes": None},
+    429: {"retryAfter": RETRY_AFTER_SECONDS},
+}
+
+
 def error_body(status: int) -> bytes:
     detail = DETAILS.get(status) or HTTPStatus(status).phrase
-    return json.dumps({"statusCode": status, "detail": detail, "extra": None}).encode()
+    return json.dumps({"statusCode": status, "detail": detail, "extra": EXTRAS.get(status)}).encode()
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -44,13 +44,19 @@ def health_controller(
         tags = ["health"]
         opt = {"exclude_from_auth": True}  # noqa: RUF012
 
-        @get("/", summary="Liveness: the process is up", cache=False)
+        @get(
+            "/",
+            summary="Liveness: the process is up",
+            description="200 while the process runs and serves HTTP; it checks nothing else (use readiness for dependencies).",
+            cache=False,
+        )
         async def live(self) -> dict[str, str]:
             return {"status": "ok", "service": service}
 
         @get(
             "/ready",
             summary="Readiness: MongoDB and Redis answer (503 naming the one that failed otherwise)",
+            description="200 when every dependency answered its ping; 503 with `failed` naming the checks that did not (also while draining before a shutdown).",
             cache=False,
             responses={
                 503: ResponseSpec(ReadinessReport, description="Not ready: `failed` names the checks")

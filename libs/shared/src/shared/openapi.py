@@ -75,6 +75,8 @@ def openapi_config(
         tags=tags,
         servers=servers or [Server(url="/")],
         operation_id_creator=operation_id,
+        # a handler's docstring is its operation's description (written for API users)
+        use_handler_docstrings=True,
         components=Components(
             security_schemes={
                 SECURITY_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),

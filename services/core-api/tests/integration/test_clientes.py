@@ -95,7 +95,9 @@ async def test_a_cliente_with_alugueis_cannot_be_deleted(core_client, make_tenan
     assert r.status_code == 201, r.text
     r = await core_client.delete(f"/api/v1/clientes/{inv.cliente_ids[0]}", headers=h)
     assert r.status_code == 409
-    assert r.json()["extra"] == {"alugueis": 1, "pis": 0}
+    extra = r.json()["extra"]
+    assert extra["reason"] == "in_use"
+    assert [(c["resource"], c["count"]) for c in extra["conflicts"]] == [("aluguel", 1)]
     assert (await core_client.get(f"/api/v1/clientes/{inv.cliente_ids[0]}", headers=h)).status_code == 200
     # a cliente nobody references can go
     assert (await core_client.delete(f"/api/v1/clientes/{inv.cliente_ids[1]}", headers=h)).status_code == 204

@@ -141,6 +141,49 @@ async def test_pi_status_race_one_transition_wins(http, make_tenant, make_invent
         assert slots == 2 * 30
 
 
+async def test_pi_approval_race_one_approval_then_sign_or_reopen_one_wins(
+    http, make_tenant, make_inventario, raw_db
+):
+    """Issue 15's draft → approved → signed flow under racing requests on real FerretDB: of 20
+    approvals of one draft exactly one is recorded; of 10 signatures racing 10 reopenings of the
+    approved PI exactly one move wins (each makes the other impossible)."""
+    t = await make_tenant()
+    inv = make_inventario(t, placas=1)
+    r = await http.post(
+        "/api/v1/pis",
+        json={
+            "clienteId": inv.cliente_ids[0],
+            "placaIds": [inv.placa_ids[0]],
+            "produto": "Campanha",
+            "status": "rascunho",
+            **periodo(0, 30),
+        },
+        headers=t.user_headers,
+    )
+    assert r.status_code == 201 and r.json()["status"] == "rascunho", r.text
+    url = f"/api/v1/pis/{r.json()['id']}"
+    oid = PydanticObjectId(r.json()["id"])
+
+    responses = await at_once(http, [("PATCH", url, {"status": "aprovada"}, t.admin_headers)] * N)
+    assert codes(responses) == {200: 1, 409: N - 1}, [(r.status_code, r.text) for r in responses]
+    stored = await raw_db["pis"].find_one({"_id": oid})
+    assert stored["status"] == "aprovada" and [h["para"] for h in stored["historico"]] == ["aprovada"]
+    assert stored["aprovada_por"] == t.admin_id
+
+    calls = [
+        ("PATCH", url, {"status": "assinada"}, t.user_headers)
+        if i % 2
+        else ("PATCH", url, {"status": "rascunho"}, t.admin_headers)
+        for i in range(N)
+    ]
+    responses = await at_once(http, calls)
+    assert codes(responses) == {200: 1, 409: N - 1}, [(r.status_code, r.text) for r in responses]
+    winner = next(r.json() for r in responses if r.status_code == 200)
+    stored = await raw_db["pis"].find_one({"_id": oid})
+    assert stored["status"] == winner["status"] in ("assinada", "rascunho")
+    assert [h["para"] for h in stored["historico"]] == ["aprovada", winner["status"]]
+
+
 async def test_aluguel_cancel_race_one_winner_and_the_days_freed_once(
     http, make_tenant, make_inventario, raw_db
 ):

@@ -5,11 +5,24 @@ links for stateful clients; and the list filters on dates read dates as bodies d
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 import pytest
 
 METHODS = ("get", "put", "post", "patch", "delete")
 ERROR_REF = "#/components/schemas/ErrorResponse"
+#: the error body of each kind (one `extra` shape per kind, shared.errors); other statuses: ErrorResponse
+KIND_SCHEMAS = {
+    "400": "ValidationError",
+    "401": "UnauthorizedError",
+    "403": "ForbiddenError",
+    "404": "NotFoundError",
+    "409": "ConflictError",
+    "413": "TooLargeError",
+    "415": "UnsupportedMediaTypeError",
+    "422": "IdempotencyError",
+    "429": "RateLimitError",
+}
 PUBLIC = {
     "/api/v1/health",
     "/api/v1/health/ready",
@@ -53,10 +66,18 @@ async def test_every_error_status_is_documented_with_the_one_error_schema(spec):
             assert "404" in responses, (method, path)
         for status, response in responses.items():
             if int(status) >= 400 and path != "/api/v1/health/ready":
-                assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}, (
+                expected = (
+                    f"#/components/schemas/{KIND_SCHEMAS[status]}" if status in KIND_SCHEMAS else ERROR_REF
+                )
+                assert response["content"]["application/json"]["schema"] == {"$ref": expected}, (
                     method,
                     path,
+                    status,
                 )
+    for name in {*KIND_SCHEMAS.values(), "ErrorResponse"}:
+        schema = spec["components"]["schemas"][name]
+        assert set(schema["properties"]) == {"statusCode", "detail", "extra"}, name
+        assert {"statusCode", "detail"} <= set(schema["required"]), name
 
 
 async def test_security_is_per_operation_and_health_and_auth_are_public(spec):
@@ -133,3 +154,75 @@ async def test_bodies_refuse_numbers_as_dates(core_client, make_tenant):
         )
         assert r.status_code == 400, r.text
         assert any(e["key"] == "inicio" for e in r.json()["extra"]), r.text
+
+
+def _default_summary(op) -> str:
+    """What Litestar writes when a handler gives no summary: its name in CamelCase (`CancelPi`)."""
+    op_id = op["operationId"]
+    return op_id[0].upper() + op_id[1:]
+
+
+async def test_every_operation_has_a_summary_a_description_and_body_examples(spec):
+    """Issue 15: summaries, descriptions and request examples on every operation (the aluguéis,
+    disponíveis, PIs and contratos operations had none)."""
+    missing = []
+    for path, method, op in operations(spec):
+        summary = op.get("summary") or ""
+        if not summary or summary == _default_summary(op):
+            missing.append(f"{method} {path}: summary")
+        if len((op.get("description") or "").strip()) < 20:
+            missing.append(f"{method} {path}: description")
+        for media_type, media in (op.get("requestBody") or {}).get("content", {}).items():
+            if media_type != "application/json":
+                continue
+            schema = media["schema"]
+            if "$ref" in schema:
+                schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            if not (media.get("example") or media.get("examples") or schema.get("examples")):
+                missing.append(f"{method} {path}: request example")
+    assert not missing, missing
+
+
+def _request_examples(spec):
+    for path, method, op in operations(spec):
+        media = (op.get("requestBody") or {}).get("content", {}).get("application/json")
+        if media is None:
+            continue
+        schema = media["schema"]
+        component = (
+            spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+        )
+        examples = [*component.get("examples", [])]
+        examples += [
+            e["value"] if isinstance(e, dict) and "value" in e else e
+            for e in media.get("examples", {}).values()
+        ]
+        if "example" in media:
+            examples.append(media["example"])
+        for example in examples:
+            yield f"{method} {path}", schema, example
+
+
+async def test_request_examples_validate_against_their_schemas(spec):
+    """Fuzzing sends the documented examples first (tests/contract/test_fuzz.py): each must be valid
+    against its own schema, formats included (a day where a date-time is declared would not be)."""
+    import jsonschema
+
+    # jsonschema checks date-time only with an optional package: check both formats here
+    formats = jsonschema.FormatChecker()
+    formats.checks("date-time", raises=ValueError)(
+        lambda v: not isinstance(v, str) or ("T" in v and datetime.fromisoformat(v).tzinfo is not None)
+    )
+    formats.checks("date", raises=ValueError)(lambda v: not isinstance(v, str) or bool(date.fromisoformat(v)))
+    assert not formats.conforms("2027-03-01", "date-time") and formats.conforms("2027-03-01", "date")
+
+    checked = 0
+    for where, schema, example in _request_examples(spec):
+        validator = jsonschema.Draft202012Validator(
+            {**schema, "components": spec["components"]},
+            format_checker=formats,
+        )
+        errors = [e.message for e in validator.iter_errors(example)]
+        assert not errors, (where, example, errors)
+        checked += 1
+    assert checked >= 15

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from beanie import PydanticObjectId
 from shared.documents.snapshot import LOCAL_TZ
 
 from .test_documentos import pdf_text
@@ -333,3 +334,106 @@ async def test_pis_and_contratos_are_searched_by_text(core_client, make_tenant, 
     assert await ids("/api/v1/contratos", c["codigo"]) == [c["id"]]
     assert await ids("/api/v1/contratos", "café") == [c["id"]]
     assert await ids(PIS, "queijo", other) == []  # another empresa finds nothing
+
+
+class _Crash(Exception):
+    """The process dying at a chosen point of the numbering."""
+
+
+def _crashing_numeracao(empresa_id, depois_de: str):
+    from core_api.domain.pis.numeracao import NumeracaoPI
+
+    class Crashing(NumeracaoPI):
+        async def reservar(self, pi):
+            if depois_de == "commit":
+                raise _Crash  # dies after the booking committed, before reserving
+            await super().reservar(pi)
+            raise _Crash  # dies after reserving, before writing the number on the PI
+
+    return Crashing(empresa_id)
+
+
+async def _create_crashing(core_client, in_app_loop, t, body: dict, depois_de: str) -> str:
+    """Create a PI through the real service, the process 'dying' at `depois_de`; the PI's id."""
+    from core_api.domain.pis.schemas import PICreate
+    from core_api.domain.pis.services import PIService
+    from shared.auth import Principal
+
+    async def go() -> str:
+        service = PIService(
+            Principal(user_id=t.user_id, empresa_id=t.empresa_id, role="user"), core_client.app.state
+        )
+        service.numeracao = _crashing_numeracao(service.empresa_id, depois_de)
+        with pytest.raises(_Crash):
+            await service.create(PICreate.model_validate(body))
+        pis = await service.repo.find_many({"numero": None, "status": {"$ne": "pendente"}})
+        assert len(pis) == 1
+        return str(pis[0].id)
+
+    return in_app_loop(go)
+
+
+async def _recover(in_app_loop) -> int:
+    from datetime import timedelta
+
+    from core_api.domain.pis.numeracao import recuperar
+
+    return in_app_loop(recuperar, timedelta(0))
+
+
+@pytest.mark.parametrize("depois_de", ["reserva", "commit"])
+async def test_a_crash_while_numbering_leaves_no_gap_and_no_duplicate(
+    core_client, make_tenant, make_inventario, in_app_loop, raw_db, depois_de
+):
+    """Issue 15: a process dying between taking a number and saving the PI left an unnumbered PI
+    (logged) — a gap. Now the number is reserved by a unique insert naming the PI, and the recovery
+    completes it: the numbers stay 1..n, each on one PI."""
+    t = await make_tenant()
+    inv = make_inventario(t, placas=4)
+    first = await core_client.post(
+        PIS, json=pi_body(inv, placaIds=[inv.placa_ids[0]]), headers=t.user_headers
+    )
+    assert first.json()["numero"] == 1
+    crashed = await _create_crashing(
+        core_client, in_app_loop, t, pi_body(inv, placaIds=[inv.placa_ids[1]]), depois_de
+    )
+    reserved = await raw_db["pi_numeros"].find_one({"pi_id": PydanticObjectId(crashed)})
+    if depois_de == "reserva":
+        # the number is taken (reserved for the crashed PI) but not on it yet
+        assert reserved["numero"] == 2 and reserved["gravado"] is False
+    else:
+        assert reserved is None
+    # meanwhile another PI is numbered: never the reserved number
+    third = await core_client.post(
+        PIS, json=pi_body(inv, placaIds=[inv.placa_ids[2]]), headers=t.user_headers
+    )
+    assert third.status_code == 201
+    assert third.json()["numero"] == (3 if depois_de == "reserva" else 2)
+
+    assert await _recover(in_app_loop) == 1
+    recovered = (await core_client.get(f"{PIS}/{crashed}", headers=t.user_headers)).json()
+    assert recovered["numero"] == (2 if depois_de == "reserva" else 3)
+    assert recovered["codigo"] == f"PI-{YEAR}-{recovered['numero']:06d}"
+    assert await _recover(in_app_loop) == 0  # idempotent
+    fourth = await core_client.post(
+        PIS, json=pi_body(inv, placaIds=[inv.placa_ids[3]]), headers=t.user_headers
+    )
+    listed = (await core_client.get(PIS, headers=t.user_headers)).json()["items"]
+    assert sorted(p["numero"] for p in listed) == [1, 2, 3, 4] and fourth.json()["numero"] == 4
+    stored = await raw_db["pi_numeros"].find({"empresa_id": PydanticObjectId(t.empresa_id)}).to_list()
+    assert sorted(r["numero"] for r in stored) == [1, 2, 3, 4] and all(r["gravado"] for r in stored)
+
+
+async def test_pis_from_before_numbering_are_left_alone_by_the_recovery(
+    core_client, make_tenant, make_inventario, in_app_loop, raw_db
+):
+    t = await make_tenant()
+    inv = make_inventario(t, placas=1)
+    pi = (await core_client.post(PIS, json=pi_body(inv), headers=t.user_headers)).json()
+    # what a PI made before numbering existed looks like: no number, no `numerar`
+    await raw_db["pis"].update_one(
+        {"_id": PydanticObjectId(pi["id"])},
+        {"$unset": {"numerar": "", "numero": "", "codigo": "", "ano": ""}},
+    )
+    await _recover(in_app_loop)
+    assert (await core_client.get(f"{PIS}/{pi['id']}", headers=t.user_headers)).json()["codigo"] is None

@@ -73,7 +73,7 @@ async def test_one_placa_taken_books_none(core_client, make_tenant, make_inventa
     r = await core_client.post(URL, json=pi_body(inv), headers=h)
     assert r.status_code == 409, r.text
     assert inv.numeros[inv.placa_ids[1]] in r.json()["detail"]
-    assert r.json()["extra"]["placaIds"] == [inv.placa_ids[1]]
+    assert [c["id"] for c in r.json()["extra"]["conflicts"]] == [inv.placa_ids[1]]
     assert await counts(raw_db) == before == (0, 1, 1)
     booked = await raw_db["placa_ocupacoes"].distinct("placa_id")
     assert booked == [PydanticObjectId(inv.placa_ids[1])]
@@ -343,3 +343,74 @@ async def test_pi_snapshot_has_what_a_pdf_needs(core_client, make_tenant, make_i
     assert all(p.endereco and p.regiao.startswith("Região") for p in s.placas)
     assert sum(p.valor_centavos or 0 for p in s.placas) == 123_457
     assert s.pi_numero is None and s.clausulas_contrato is None
+
+
+async def test_draft_approved_signed_flow(core_client, make_tenant, make_inventario, raw_db):
+    """Issue 15: rascunho → aprovada (an admin) → assinada, each with who and when; the contrato only
+    from an approved PI; the value fixed once approved (reopening as rascunho frees it again)."""
+    t = await make_tenant()
+    inv = make_inventario(t, placas=1)
+    draft = await core_client.post(
+        URL, json=pi_body(inv, placas=(0,), status="rascunho"), headers=t.user_headers
+    )
+    assert draft.status_code == 201, draft.text
+    pi = draft.json()
+    assert pi["status"] == "rascunho" and pi["codigo"] and pi["aprovadaEm"] is None
+    # a draft holds its placa like any PI
+    assert await raw_db["placa_ocupacoes"].count_documents({"reserva_id": PydanticObjectId(pi["id"])}) == 31
+    listed = await core_client.get(URL, params={"status": "rascunho"}, headers=t.user_headers)
+    assert [p["id"] for p in listed.json()["items"]] == [pi["id"]]
+
+    url = f"{URL}/{pi['id']}"
+    r = await core_client.post("/api/v1/contratos", json={"piId": pi["id"]}, headers=t.user_headers)
+    assert r.status_code == 409 and "approve" in r.json()["detail"], r.text
+    r = await core_client.patch(url, json={"status": "assinada"}, headers=t.user_headers)
+    assert r.status_code == 409, r.text  # not approved yet
+    r = await core_client.patch(url, json={"status": "aprovada"}, headers=t.user_headers)
+    assert r.status_code == 403 and "admin" in r.json()["detail"], r.text
+    assert (await core_client.get(url, headers=t.user_headers)).json()["status"] == "rascunho"
+
+    r = await core_client.patch(url, json={"status": "aprovada"}, headers=t.admin_headers)
+    assert r.status_code == 200, r.text
+    approved = r.json()
+    assert approved["status"] == "aprovada" and approved["aprovadaPor"] == t.admin_id
+    assert approved["aprovadaEm"]
+    r = await core_client.patch(url, json={"valorTotalCentavos": 5}, headers=t.admin_headers)
+    assert r.status_code == 409 and "rascunho" in r.json()["detail"], r.text
+
+    # reopened by an admin: the approval goes, the value can change; approved again
+    r = await core_client.patch(url, json={"status": "rascunho"}, headers=t.admin_headers)
+    assert r.status_code == 200 and r.json()["aprovadaPor"] is None, r.text
+    r = await core_client.patch(url, json={"valorTotalCentavos": 900_000}, headers=t.user_headers)
+    assert r.status_code == 200 and r.json()["valorTotalCentavos"] == 900_000, r.text
+    assert (
+        await core_client.patch(url, json={"status": "aprovada"}, headers=t.admin_headers)
+    ).status_code == 200
+
+    r = await core_client.patch(url, json={"status": "assinada"}, headers=t.user_headers)
+    assert r.status_code == 200, r.text
+    signed = r.json()
+    assert signed["status"] == "assinada" and signed["assinadaPor"] == t.user_id and signed["assinadaEm"]
+    assert [(h["de"], h["para"], h["por"]) for h in signed["historico"]] == [
+        ("rascunho", "aprovada", t.admin_id),
+        ("aprovada", "rascunho", t.admin_id),
+        ("rascunho", "aprovada", t.admin_id),
+        ("aprovada", "assinada", t.user_id),
+    ]
+    r = await core_client.post("/api/v1/contratos", json={"piId": pi["id"]}, headers=t.user_headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["valorTotalCentavos"] == 900_000
+    stored = await raw_db["pis"].find_one({"_id": PydanticObjectId(pi["id"])})
+    assert stored["status"] == "assinada" and stored["assinada_por"] == t.user_id
+
+
+async def test_pis_outside_the_flow_work_as_before(core_client, make_tenant, make_inventario):
+    """A PI created without `status` is em_andamento at once and makes its contrato directly."""
+    t = await make_tenant()
+    inv = make_inventario(t, placas=1)
+    pi = (await core_client.post(URL, json=pi_body(inv, placas=(0,)), headers=t.user_headers)).json()
+    assert pi["status"] == "em_andamento" and pi["historico"] == []
+    r = await core_client.patch(f"{URL}/{pi['id']}", json={"status": "aprovada"}, headers=t.admin_headers)
+    assert r.status_code == 409, r.text
+    r = await core_client.post("/api/v1/contratos", json={"piId": pi["id"]}, headers=t.user_headers)
+    assert r.status_code == 201, r.text

@@ -95,13 +95,13 @@ async def test_numero_is_unique_per_empresa_409(core_client, make_tenant):
     await make_placa(core_client, a.user_headers, ra, "P-1")
     r = await core_client.post("/api/v1/placas", json=placa_body(ra, "P-1"), headers=a.user_headers)
     assert r.status_code == 409
-    assert r.json()["extra"]["field"] == "numero" and "numero" in r.json()["detail"]
+    assert r.json()["extra"]["conflicts"][0]["field"] == "numero" and "numero" in r.json()["detail"]
     await make_placa(core_client, b.user_headers, rb, "P-1")  # another empresa may use the same numero
     second = await make_placa(core_client, a.user_headers, ra, "P-2")
     r = await core_client.patch(
         f"/api/v1/placas/{second['id']}", json={"numero": "P-1"}, headers=a.user_headers
     )
-    assert r.status_code == 409 and r.json()["extra"]["field"] == "numero"
+    assert r.status_code == 409 and r.json()["extra"]["conflicts"][0]["field"] == "numero"
     assert (await core_client.get(f"/api/v1/placas/{second['id']}", headers=a.user_headers)).json()[
         "numero"
     ] == "P-2"
@@ -116,7 +116,7 @@ async def test_regiao_of_another_empresa_or_missing_is_refused(core_client, make
     for regiao in (rb, "000000000000000000000000"):
         r = await core_client.post("/api/v1/placas", json=placa_body(regiao), headers=a.user_headers)
         assert r.status_code == 400, r.text
-        assert "regiaoId" in r.json()["detail"] and r.json()["extra"]["field"] == "regiaoId"
+        assert "regiaoId" in r.json()["detail"] and r.json()["extra"][0]["key"] == "regiaoId"
     placa = await make_placa(core_client, a.user_headers, ra)
     r = await core_client.patch(
         f"/api/v1/placas/{placa['id']}", json={"regiaoId": rb}, headers=a.user_headers

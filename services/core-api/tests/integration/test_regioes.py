@@ -51,7 +51,7 @@ async def test_regiao_nome_is_unique_per_empresa(core_client, make_tenant):
     b = await make_tenant("B")
     await create_regiao(core_client, a.user_headers, "Zona Sul")
     r = await core_client.post("/api/v1/regioes", json={"nome": "Zona Sul"}, headers=a.user_headers)
-    assert r.status_code == 409 and r.json()["extra"]["field"] == "nome"
+    assert r.status_code == 409 and r.json()["extra"]["conflicts"][0]["field"] == "nome"
     await create_regiao(core_client, b.user_headers, "Zona Sul")  # another empresa may use it
     other = await create_regiao(core_client, a.user_headers, "Zona Norte")
     r = await core_client.patch(

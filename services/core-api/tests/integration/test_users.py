@@ -91,7 +91,7 @@ async def test_duplicate_email_is_409_naming_email(core_client, make_tenant):
     r = await core_client.post(
         "/api/v1/users", json={**body, "email": body["email"].upper()}, headers=b.admin_headers
     )
-    assert r.status_code == 409 and r.json()["extra"]["field"] == "email"
+    assert r.status_code == 409 and r.json()["extra"]["conflicts"][0]["field"] == "email"
     r = await core_client.get("/api/v1/users", headers=b.admin_headers)
     assert r.json()["total"] == 2
 

@@ -11,6 +11,7 @@ from core_api.domain.alugueis.booking import MAX_DIAS, ReservaConflito, dias_do_
 from core_api.domain.alugueis.services import conflito, periodo_filter
 from core_api.domain.pis.models import PI
 from core_api.domain.pis.services import TRANSICOES, dividir, status_publico
+from core_api.domain.pis.workflow import recusa_da_transicao, recusa_do_contrato
 from core_api.domain.placas.models import Placa
 from litestar.exceptions import ValidationException
 
@@ -109,6 +110,62 @@ def test_pi_workflow_allows_only_the_documented_moves():
     assert TRANSICOES["em_andamento"] == {"cancelada"}
     assert TRANSICOES["vencida"] == {"concluida", "cancelada"}
     assert TRANSICOES["concluida"] == set() and TRANSICOES["cancelada"] == set()
+    # the approval flow (issue 15): rascunho → aprovada → assinada
+    assert TRANSICOES["rascunho"] == {"aprovada", "cancelada"}
+    assert TRANSICOES["aprovada"] == {"assinada", "rascunho", "cancelada"}
+    assert TRANSICOES["assinada"] == {"cancelada"}
+
+
+@pytest.mark.parametrize(
+    ("atual", "alvo", "role", "kind"),
+    [
+        ("rascunho", "aprovada", "admin", None),
+        ("rascunho", "aprovada", "user", "forbidden"),
+        ("aprovada", "rascunho", "user", "forbidden"),
+        ("aprovada", "rascunho", "admin", None),
+        ("aprovada", "assinada", "user", None),
+        ("rascunho", "assinada", "admin", "conflict"),  # signing needs the approval first
+        ("assinada", "aprovada", "admin", "conflict"),
+        ("aprovada", "aprovada", "admin", "conflict"),  # a repeated move is not a no-op: one winner
+        ("assinada", "concluida", "user", "conflict"),  # before its period ends
+        ("em_andamento", "aprovada", "admin", "conflict"),  # PIs outside the flow stay outside
+        ("cancelada", "rascunho", "admin", "conflict"),
+        ("vencida", "concluida", "user", None),
+    ],
+)
+def test_who_may_move_a_pi_where(atual, alvo, role, kind):
+    recusa = recusa_da_transicao(atual, alvo, role)
+    assert (recusa.kind if recusa else None) == kind, recusa
+
+
+def test_a_forbidden_move_says_who_may_make_it_and_a_conflict_what_is_allowed():
+    assert "only an admin may approve" in recusa_da_transicao("rascunho", "aprovada", "user").message
+    assert "period is over" in recusa_da_transicao("em_andamento", "concluida", "user").message
+    message = recusa_da_transicao("rascunho", "assinada", "admin").message
+    assert "aprovada" in message and "cancelada" in message
+
+
+@pytest.mark.parametrize(
+    ("status", "refused"),
+    [
+        ("rascunho", True),
+        ("cancelada", True),
+        ("aprovada", False),
+        ("assinada", False),
+        ("em_andamento", False),
+        ("vencida", False),
+    ],
+)
+def test_a_contrato_is_made_from_an_approved_pi_only(status, refused):
+    assert (recusa_do_contrato(status) is not None) == refused
+
+
+def test_a_signed_pi_past_its_end_reads_as_vencida_and_a_draft_does_not():
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    past = now - timedelta(days=1)
+    assert status_publico(PI.model_construct(status="assinada", fim=past), now) == "vencida"
+    for status in ("rascunho", "aprovada"):
+        assert status_publico(PI.model_construct(status=status, fim=past), now) == status
 
 
 def test_a_running_pi_past_its_end_reads_as_vencida_without_being_stored_so():

@@ -31,7 +31,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException
 from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
@@ -39,7 +39,7 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 from shared.errors import error_responses
 
 from core_api.lib.documents import utcnow
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, invalid, item
 from core_api.lib.repository import holding
 
 HEADER = "Idempotency-Key"
@@ -75,9 +75,10 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1")
         if not _KEY_PATTERN.match(key):
-            raise ValidationException(
+            raise invalid(
                 f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID is a good choice)",
-                extra={"header": HEADER},
+                HEADER,
+                "header",
             )
         body = await _read_body(receive)
         tenant = getattr(scope.get("user"), "empresa_id", None) or "public"
@@ -135,9 +136,10 @@ class IdempotencyMiddleware:
                     await send(message)
         except ConflictException as exc:
             if isinstance(exc.extra, dict) and exc.extra.get("reason") == "busy":
-                raise ConflictException(
+                raise conflict(
                     f"a request with this {HEADER} is still in progress; retry later to get its answer",
-                    extra={"header": HEADER, "reason": "in_progress"},
+                    "in_progress",
+                    item("idempotencyKey", field=HEADER),
                 ) from None
             raise
 

@@ -22,13 +22,13 @@ from typing import Any, Generic, TypeVar
 from beanie import PydanticObjectId, SortDirection
 from bson import ObjectId
 from bson.errors import InvalidId
-from litestar.exceptions import NotFoundException, ServiceUnavailableException
+from litestar.exceptions import ServiceUnavailableException
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 from shared.atomic import Lease, LeaseBusy, LeaseLost, Leases
 
 from core_api.lib.documents import TenantDocument, utcnow
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, item, not_found
 from core_api.lib.schemas import MAX_PAGE_SIZE
 
 D = TypeVar("D", bound=TenantDocument)
@@ -47,7 +47,7 @@ def leases_of(db: AsyncDatabase[Any]) -> Leases:
 
 
 def busy(what: str) -> ConflictException:
-    return ConflictException(f"{what} is being changed by another request; retry", extra={"reason": "busy"})
+    return conflict(f"{what} is being changed by another request; retry", "busy")
 
 
 @asynccontextmanager
@@ -77,7 +77,7 @@ def parse_object_id(value: str | ObjectId, what: str = "resource") -> PydanticOb
     try:
         return PydanticObjectId(value)
     except (InvalidId, TypeError, ValueError):
-        raise NotFoundException(f"{what} {value!r} not found") from None
+        raise not_found(f"{what} {value!r} not found", what, value) from None
 
 
 def text_filter(fields: Sequence[str], q: str) -> dict[str, Any]:
@@ -113,7 +113,7 @@ class TenantRepository(Generic[D]):
         oid = parse_object_id(doc_id, self.label)
         doc = await self.model.find_one(self.scoped({"_id": oid}))
         if doc is None:
-            raise NotFoundException(f"{self.label} {doc_id} not found")
+            raise not_found(f"{self.label} {doc_id} not found", self.label, doc_id)
         return doc
 
     async def find_one(self, query: Mapping[str, Any]) -> D | None:
@@ -223,7 +223,11 @@ class TenantRepository(Generic[D]):
             raise
         if result.matched_count == 0:
             # only reachable when a holder outlived its lease (MongoDB's conditional update fences it)
-            raise ConflictException(f"the {self.label} changed meanwhile; reload it and retry")
+            raise conflict(
+                f"the {self.label} changed meanwhile; reload it and retry",
+                "busy",
+                item(self.label, id=str(doc.id)),
+            )
         return doc.model_copy(update=fields)
 
     async def write_owned(self, query: Mapping[str, Any], changes: Mapping[str, Any]) -> int:
@@ -252,7 +256,9 @@ class TenantRepository(Generic[D]):
             # FerretDB's duplicate-key message on insert does not name the index
             fields = list(self.unique_fields.values())
         if fields:
-            return ConflictException(
-                f"a {self.label} with this {fields[0]} already exists", extra={"field": fields[0]}
+            return conflict(
+                f"a {self.label} with this {fields[0]} already exists",
+                "duplicate",
+                item(self.label, field=fields[0]),
             )
-        return ConflictException(f"this {self.label} conflicts with an existing one")
+        return conflict(f"this {self.label} conflicts with an existing one", "duplicate", item(self.label))

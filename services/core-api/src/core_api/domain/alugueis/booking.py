@@ -205,10 +205,13 @@ class Reservas:
             )
 
     async def _confirmar(self, reserva_tipo: str, reserva_id: ObjectId) -> None:
-        """Roll a decided (`efetivada`) booking forward; idempotent."""
-        await self._write_owner(
-            reserva_tipo, reserva_id, {"status": "pendente"}, {"status": COMMIT_STATUS[reserva_tipo]}
-        )
+        """Roll a decided (`efetivada`) booking forward; idempotent. A PI made as a draft
+        (`efetivar_como: rascunho`) is committed as one."""
+        status = COMMIT_STATUS[reserva_tipo]
+        if reserva_tipo == "pi":
+            owner = await self.db[PIS].find_one({"_id": reserva_id}, {"efetivar_como": 1})
+            status = (owner or {}).get("efetivar_como") or status
+        await self._write_owner(reserva_tipo, reserva_id, {"status": "pendente"}, {"status": status})
         if reserva_tipo == "pi":
             await self.db[ALUGUEIS].update_many(
                 {"pi_id": reserva_id, "status": "pendente"},

@@ -24,7 +24,11 @@ class AluguelController(Controller):
     tags = ["alugueis"]
     dependencies = {"aluguel_service": provide_service(AluguelService), "list_params": provide_list_params}
 
-    @get("/", raises=[NotFoundException])
+    @get(
+        "/",
+        summary="List aluguéis (filter by placa, cliente, PI, status, period)",
+        raises=[NotFoundException],
+    )
     async def list_alugueis(
         self,
         aluguel_service: NamedDependency[AluguelService],
@@ -36,7 +40,9 @@ class AluguelController(Controller):
         inicio: Annotated[str | None, datetime_query("overlapping this period: its start")] = None,
         fim: Annotated[str | None, datetime_query("overlapping this period: its end")] = None,
     ) -> Response[Page[AluguelRead]]:
-        """Aluguéis of the caller's empresa; `inicio`/`fim` keep those overlapping the period."""
+        """Aluguéis of the caller's empresa, paged (sort: createdAt, inicio, fim, valorCentavos);
+        `inicio`/`fim` keep those overlapping the period (a day such as `2027-03-01` is that day in
+        America/Sao_Paulo). A PI's aluguéis are listed too (`piId`); CSV with `?format=csv`."""
         desde, ate = parse_datetime_query(inicio, "inicio"), parse_datetime_query(fim, "fim")
         return await list_response(
             list_params,
@@ -54,27 +60,36 @@ class AluguelController(Controller):
             "alugueis",
         )
 
-    @post("/", raises=[NotFoundException, ConflictException])
+    @post("/", summary="Book one placa for a period", raises=[NotFoundException, ConflictException])
     async def create_aluguel(
         self, aluguel_service: NamedDependency[AluguelService], data: JSONBody[AluguelCreate]
     ) -> AluguelRead:
-        """Book a placa for [inicio, fim) (whole local days, `fim` exclusive); 409 if any day is taken."""
+        """Book a placa for whole local days: `inicio`/`fim` as days (`2027-03-01`, `fim` included) or
+        datetimes with a zone (`fim` exclusive). 409 naming the placa when any day is already taken;
+        404 for a placa or cliente that is not the empresa's; 409 for an inactive placa."""
         return AluguelRead.from_doc(await aluguel_service.create(data))
 
-    @get("/{aluguel_id:str}")
+    @get("/{aluguel_id:str}", summary="Get one aluguel")
     async def get_aluguel(
         self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
     ) -> AluguelRead:
+        """An aluguel of the caller's empresa (another empresa's or an unknown id: 404)."""
         return AluguelRead.from_doc(await aluguel_service.get(aluguel_id))
 
-    @post("/{aluguel_id:str}/cancel", status_code=HTTP_200_OK, raises=[ConflictException])
+    @post(
+        "/{aluguel_id:str}/cancel",
+        summary="Cancel an aluguel and free its days",
+        status_code=HTTP_200_OK,
+        raises=[ConflictException],
+    )
     async def cancel_aluguel(
         self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
     ) -> AluguelRead:
-        """Cancel and free the placa's days."""
+        """Cancel and free the placa's days (409 when already cancelado, or when it belongs to a PI:
+        cancel the PI)."""
         return AluguelRead.from_doc(await aluguel_service.cancel(aluguel_id))
 
-    @delete("/{aluguel_id:str}", raises=[ConflictException])
+    @delete("/{aluguel_id:str}", summary="Cancel an aluguel (kept, as cancelado)", raises=[ConflictException])
     async def delete_aluguel(
         self, aluguel_service: NamedDependency[AluguelService], aluguel_id: FromPath[str]
     ) -> None:
@@ -93,7 +108,7 @@ class DisponiveisController(Controller):
         "list_params": provide_list_params,
     }
 
-    @get("/", raises=[NotFoundException])
+    @get("/", summary="Placas free for a whole period", raises=[NotFoundException])
     async def placas_disponiveis(
         self,
         disponibilidade_service: NamedDependency[DisponibilidadeService],
@@ -102,7 +117,9 @@ class DisponiveisController(Controller):
         fim: Annotated[str, datetime_query("end of the period (exclusive)")],
         regiao_id: Annotated[str | None, QueryParameter(name="regiaoId")] = None,
     ) -> Response[Page[PlacaDisponivel]]:
-        """Active placas free for the whole period [inicio, fim), optionally of one região."""
+        """Active placas free on every day of the period, optionally of one região, paged (CSV with
+        `?format=csv`). Days (`2027-03-01`) are days in America/Sao_Paulo with `fim` included; a
+        datetime `fim` is exclusive."""
         desde, ate = parse_datetime_query(inicio, "inicio"), parse_datetime_query(fim, "fim")
         assert desde is not None and ate is not None  # both are required query parameters
         return await list_response(

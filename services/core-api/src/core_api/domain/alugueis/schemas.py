@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from core_api.domain.alugueis.models import Aluguel
 from core_api.domain.placas.models import Placa
-from core_api.lib.schemas import CamelModel, FimDatetime, InicioDatetime
+from core_api.lib.schemas import CamelModel, FimDatetime, InicioDatetime, example_config
 
 ObjectIdStr = Field(min_length=1, max_length=64)
 
@@ -48,6 +48,23 @@ class AluguelCreate(PeriodoMixin):
     placa_id: str = ObjectIdStr
     cliente_id: str = ObjectIdStr
     valor_centavos: Centavos
+
+    model_config = example_config(
+        {
+            "placaId": "665f1c2e8a1b2c3d4e5f6a70",
+            "clienteId": "665f1c2e8a1b2c3d4e5f6a71",
+            "inicio": "2027-03-01T00:00:00-03:00",
+            "fim": "2027-04-01T00:00:00-03:00",
+            "valorCentavos": 690000,
+        },
+        {
+            "placaId": "665f1c2e8a1b2c3d4e5f6a70",
+            "clienteId": "665f1c2e8a1b2c3d4e5f6a71",
+            "inicio": "2027-05-01T00:00:00-03:00",
+            "fim": "2027-05-15T00:00:00-03:00",
+            "valorCentavos": 345000,
+        },
+    )
 
 
 class AluguelRead(CamelModel):

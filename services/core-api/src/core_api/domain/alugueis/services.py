@@ -25,7 +25,7 @@ from core_api.domain.clientes.models import Cliente
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, item
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, parse_object_id
 
@@ -60,10 +60,14 @@ def conflito(placas: Mapping[Any, Placa], exc: ReservaConflito, dias: list[str])
     numeros = sorted(placas[p].numero for p in exc.placa_ids if p in placas)
     periodo = f"between {dias[0]} and {dias[-1]}"
     if not numeros:
-        return ConflictException(f"the booking collided with a concurrent one {periodo}; retry")
-    return ConflictException(
+        return conflict(f"the booking collided with a concurrent one {periodo}; retry", "busy")
+    return conflict(
         f"placa(s) {', '.join(numeros)} already booked on some day {periodo}; nothing was booked",
-        extra={"placaIds": sorted(str(p) for p in exc.placa_ids), "numeros": numeros},
+        "taken",
+        *(
+            item("placa", id=str(p), label=placas[p].numero if p in placas else None)
+            for p in sorted(exc.placa_ids, key=str)
+        ),
     )
 
 
@@ -155,13 +159,16 @@ class AluguelService:
         await self.get(aluguel_id)  # 404 for pendente (invisible) ones
         async with self.repo.locked(aluguel_id) as doc:
             if doc.pi_id is not None:
-                raise ConflictException(
+                raise conflict(
                     f"this aluguel belongs to PI {doc.pi_id}; cancel the PI instead",
-                    extra={"piId": str(doc.pi_id)},
+                    "state",
+                    item("pi", id=str(doc.pi_id)),
                 )
             if doc.status != "ativo":
-                raise ConflictException(
-                    f"aluguel {aluguel_id} is already {doc.status}", extra={"status": doc.status}
+                raise conflict(
+                    f"aluguel {aluguel_id} is already {doc.status}",
+                    "state",
+                    item("aluguel", id=str(doc.id), status=doc.status),
                 )
             now = utcnow()
             await self.repo.write(doc, {"status": "cancelado", "cancelado_em": now, "slots_liberados": False})

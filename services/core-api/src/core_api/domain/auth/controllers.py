@@ -81,6 +81,7 @@ class AuthController(Controller):
     @post(
         "/refresh",
         summary="Exchange a refresh token (once) for a new token pair",
+        description="Each refresh token works once: a second use is 401. The user must still be active.",
         status_code=HTTP_200_OK,
         security=[],
         raises=[NotAuthorizedException],
@@ -90,7 +91,11 @@ class AuthController(Controller):
     ) -> TokenPair:
         return await auth_service.refresh(data.refresh_token)
 
-    @get("/me", summary="The authenticated user and their empresa")
+    @get(
+        "/me",
+        summary="The authenticated user and their empresa",
+        description="Who the access token belongs to: the user (id, nome, email, role) and the empresa's profile.",
+    )
     async def me(
         self, auth_service: NamedDependency[AuthService], request: Request[Principal, Any, Any]
     ) -> MeResponse:

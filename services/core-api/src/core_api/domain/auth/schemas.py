@@ -59,7 +59,11 @@ class LoginRequest(CamelModel):
 
 
 class RefreshRequest(CamelModel):
+    """The refresh token of the last pair (each one works once)."""
+
     refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
+
+    model_config = example_config({"refreshToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl"})
 
 
 class TokenPair(CamelModel):

@@ -26,7 +26,7 @@ from core_api.domain.empresas.models import Empresa
 from core_api.domain.users.models import User
 from core_api.domain.users.passwords import hash_password, needs_rehash, verify_password
 from core_api.domain.users.revocation import revoke, version_in_redis
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, item
 from core_api.lib.repository import TenantRepository
 from core_api.settings import CoreApiSettings
 
@@ -43,7 +43,7 @@ def _oid(value: str) -> PydanticObjectId:
 
 
 def _email_conflict() -> ConflictException:
-    return ConflictException("a user with this email already exists", extra={"field": "admin.email"})
+    return conflict("a user with this email already exists", "duplicate", item("user", field="admin.email"))
 
 
 async def create_empresa_with_admin(data: RegisterRequest) -> tuple[Empresa, User]:

@@ -22,7 +22,11 @@ class ClienteController(Controller):
     tags = ["clientes"]
     dependencies = {"clientes_service": provide_service(ClienteService), "list_params": provide_list_params}
 
-    @get("/", summary="List clientes (sort: nome, createdAt, updatedAt)")
+    @get(
+        "/",
+        summary="List clientes (sort: nome, createdAt, updatedAt)",
+        description="Clientes of the caller's empresa, paged; `q` searches nome, documento, email and responsavel.",
+    )
     async def list_clientes(
         self,
         clientes_service: NamedDependency[ClienteService],
@@ -40,19 +44,33 @@ class ClienteController(Controller):
             "clientes",
         )
 
-    @post("/", summary="Create a cliente", raises=[ConflictException])
+    @post(
+        "/",
+        summary="Create a cliente",
+        description="`documento` is a CPF or CNPJ (check digits verified, punctuation optional, stored as digits); 409 when taken.",
+        raises=[ConflictException],
+    )
     async def create_cliente(
         self, clientes_service: NamedDependency[ClienteService], data: JSONBody[ClienteCreate]
     ) -> ClienteRead:
         return ClienteRead.model_validate(await clientes_service.create(data))
 
-    @get("/{cliente_id:str}", summary="Get one cliente")
+    @get(
+        "/{cliente_id:str}",
+        summary="Get one cliente",
+        description="A cliente of the caller's empresa; another empresa's or an unknown id is 404.",
+    )
     async def get_cliente(
         self, clientes_service: NamedDependency[ClienteService], cliente_id: FromPath[str]
     ) -> ClienteRead:
         return ClienteRead.model_validate(await clientes_service.get(cliente_id))
 
-    @patch("/{cliente_id:str}", summary="Change a cliente", raises=[ConflictException])
+    @patch(
+        "/{cliente_id:str}",
+        summary="Change a cliente",
+        description="Omitted fields are unchanged; null clears an optional one.",
+        raises=[ConflictException],
+    )
     async def update_cliente(
         self,
         clientes_service: NamedDependency[ClienteService],
@@ -61,7 +79,12 @@ class ClienteController(Controller):
     ) -> ClienteRead:
         return ClienteRead.model_validate(await clientes_service.update(cliente_id, data))
 
-    @delete("/{cliente_id:str}", summary="Delete a cliente", raises=[ConflictException])
+    @delete(
+        "/{cliente_id:str}",
+        summary="Delete a cliente",
+        description="409 while the cliente has aluguéis or PIs (`extra.conflicts` counts them).",
+        raises=[ConflictException],
+    )
     async def delete_cliente(
         self, clientes_service: NamedDependency[ClienteService], cliente_id: FromPath[str]
     ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core_api.domain.clientes.models import Cliente
 from core_api.lib.crud import TenantCrudService
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import conflict, item
 from core_api.lib.repository import TenantRepository
 
 
@@ -37,9 +37,14 @@ class ClienteService(TenantCrudService[Cliente]):
             "pis": await TenantRepository(PI, empresa).count({"cliente_id": cliente.id}),
         }
         if any(uses.values()):
-            raise ConflictException(
+            raise conflict(
                 f"cliente {cliente.nome!r} has {uses['alugueis']} aluguel(éis) and {uses['pis']} PI(s); "
                 "cancel or keep them, the cliente stays",
-                extra=uses,
+                "in_use",
+                *(
+                    item(resource, count=n)
+                    for resource, n in (("aluguel", uses["alugueis"]), ("pi", uses["pis"]))
+                    if n
+                ),
             )
         await self.repo.delete(cliente.id)  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from core_api.domain.contratos.models import ClausulaModelo, ConjuntoClausulas
 from core_api.lib.deps import provide_service
 from core_api.lib.errors import ConflictException
 from core_api.lib.repository import TenantRepository
-from core_api.lib.schemas import CamelModel
+from core_api.lib.schemas import CamelModel, example_config
 
 
 class ClausulaIn(CamelModel):
@@ -54,6 +54,24 @@ class ConjuntoIn(CamelModel):
     """The new clause set (the foro clause is always added last, after these)."""
 
     clausulas: list[ClausulaIn] = Field(min_length=1, max_length=100)
+
+    model_config = example_config(
+        {
+            "clausulas": [
+                {
+                    "titulo": "Do objeto",
+                    "texto": "A CONTRATADA cede à CONTRATANTE o uso das placas do Anexo I para a campanha "
+                    "{campanha}, de {inicio} a {fim} ({dias} dias).",
+                },
+                {"titulo": "Do preço", "texto": "O valor total é {valor_total}, pago {pagamento}."},
+                {
+                    "titulo": "Da rescisão",
+                    "texto": "A rescisão antecipada obriga ao pagamento das parcelas vincendas.",
+                    "quando": "parcelado",
+                },
+            ]
+        }
+    )
 
 
 class ConjuntoRead(CamelModel):

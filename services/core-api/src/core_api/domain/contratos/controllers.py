@@ -24,7 +24,7 @@ class ContratoController(Controller):
     tags = ["contratos"]
     dependencies = {"contrato_service": provide_service(ContratoService), "list_params": provide_list_params}
 
-    @get("/", raises=[NotFoundException])
+    @get("/", summary="List contratos (filter by PI, cliente, text)", raises=[NotFoundException])
     async def list_contratos(
         self,
         contrato_service: NamedDependency[ContratoService],
@@ -35,6 +35,8 @@ class ContratoController(Controller):
             str | None, QueryParameter(max_length=100, description="search in codigo and produto")
         ] = None,
     ) -> Response[Page[ContratoRead]]:
+        """Contratos of the caller's empresa, paged (sort: numero, createdAt, inicio); `q` searches codigo
+        and produto (plain text, case-insensitive). CSV with `?format=csv`."""
         return await list_response(
             list_params,
             ContratoRead,
@@ -43,20 +45,29 @@ class ContratoController(Controller):
             "contratos",
         )
 
-    @post("/", raises=[NotFoundException, ConflictException])
+    @post("/", summary="Make the contrato of a PI", raises=[NotFoundException, ConflictException])
     async def create_contrato(
         self, contrato_service: NamedDependency[ContratoService], data: JSONBody[ContratoCreate]
     ) -> ContratoRead:
-        """The contrato of a PI (one per PI, 409 on a second; 409 for a cancelled PI)."""
+        """The contrato of a PI, numbered per empresa (`CT-2026-000123`), with the empresa's current
+        clauses resolved and stored (it always prints the text it was made with). One per PI: 409 on a
+        second, and 409 for a PI that is cancelada or still a rascunho (approve it first).
+        `pagamento` defaults to the PI's."""
         return ContratoRead.from_doc(await contrato_service.create(data))
 
-    @get("/{contrato_id:str}")
+    @get("/{contrato_id:str}", summary="Get one contrato")
     async def get_contrato(
         self, contrato_service: NamedDependency[ContratoService], contrato_id: FromPath[str]
     ) -> ContratoRead:
+        """A contrato of the caller's empresa with its clauses (another empresa's or an unknown id: 404)."""
         return ContratoRead.from_doc(await contrato_service.get(contrato_id))
 
-    @post("/{contrato_id:str}/cancel", status_code=HTTP_200_OK)
+    @post(
+        "/{contrato_id:str}/cancel",
+        summary="Cancel a contrato",
+        status_code=HTTP_200_OK,
+        raises=[ConflictException],
+    )
     async def cancel_contrato(
         self, contrato_service: NamedDependency[ContratoService], contrato_id: FromPath[str]
     ) -> ContratoRead:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from core_api.domain.contratos.models import Contrato
 from core_api.domain.pis.schemas import DocumentoRead, PagamentoIn
-from core_api.lib.schemas import CamelModel
+from core_api.lib.schemas import CamelModel, example_config
 
 
 class ContratoCreate(CamelModel):
@@ -18,6 +18,21 @@ class ContratoCreate(CamelModel):
     pi_id: str = Field(min_length=1, max_length=64)
     pagamento: PagamentoIn | None = Field(
         default=None, description="payment terms; default: the PI's (else à vista, 30 days from the start)"
+    )
+
+    model_config = example_config(
+        {"piId": "665f1c2e8a1b2c3d4e5f6a72"},
+        {
+            "piId": "665f1c2e8a1b2c3d4e5f6a72",
+            "pagamento": {
+                "forma": "parcelado",
+                "meio": "boleto",
+                "parcelas": [
+                    {"vencimento": "2027-03-10", "valorCentavos": 345000},
+                    {"vencimento": "2027-04-10", "valorCentavos": 345000},
+                ],
+            },
+        },
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException
 from shared.auth import Principal
 from shared.documents.clausulas import resolve_clausulas
 from shared.metrics import entity_created
@@ -18,8 +18,9 @@ from core_api.domain.contratos.schemas import ContratoCreate
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.pis.models import PI, DocumentoGerado, Pagamento, Parcela
 from core_api.domain.pis.services import PIService, registrar_documento, status_publico
+from core_api.domain.pis.workflow import recusa_do_contrato
 from core_api.lib.documents import utcnow
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, invalid, item
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
 
@@ -61,13 +62,15 @@ class ContratoService:
         (so numbers are distinct and gapless: the next one is the highest stored plus one)."""
         await self.pis.get(data.pi_id)  # 404 for pendente (invisible) ones
         async with self.pis.repo.locked(data.pi_id) as pi:
-            if status_publico(pi) == "cancelada":
-                raise ConflictException(f"PI {data.pi_id} is cancelada; a contrato needs a live PI")
+            atual = status_publico(pi)
+            if (recusa := recusa_do_contrato(atual)) is not None:
+                raise conflict(f"PI {data.pi_id}: {recusa}", "state", item("pi", id=str(pi.id), status=atual))
             existing = await self.repo.find_one({"pi_id": pi.id})
             if existing is not None:
-                raise ConflictException(
+                raise conflict(
                     f"PI {data.pi_id} already has contrato {existing.codigo}",
-                    extra={"contratoId": str(existing.id)},
+                    "duplicate",
+                    item("contrato", id=str(existing.id), label=existing.codigo),
                 )
             key = SEQUENCIA.format(empresa_id=self.empresa_id)
             async with holding(self.db, key, "the contrato numbering") as lease:
@@ -98,7 +101,7 @@ class ContratoService:
                 except ConflictException:
                     # the unique indexes (one contrato per PI, one numero per empresa) are the
                     # backstop should a lease ever be outlived
-                    raise ConflictException("the contrato collided with a concurrent one; retry") from None
+                    raise conflict("the contrato collided with a concurrent one; retry", "busy") from None
         entity_created("contrato")
         return contrato
 
@@ -107,9 +110,9 @@ class ContratoService:
             return pi.pagamento
         soma = sum(p.valor_centavos for p in data.pagamento.parcelas)
         if soma != pi.valor_total_centavos:
-            raise ValidationException(
+            raise invalid(
                 f"the parcelas add up to {soma} but the contrato's value is {pi.valor_total_centavos}",
-                extra={"totalCentavos": pi.valor_total_centavos},
+                "pagamento.parcelas",
             )
         return Pagamento(
             forma=data.pagamento.forma,
@@ -138,8 +141,10 @@ class ContratoService:
         """Compare-and-set under the contrato's lease: of racing cancels exactly one wins."""
         async with self.repo.locked(contrato_id) as contrato:
             if contrato.status == "cancelado":
-                raise ConflictException(
-                    f"contrato {contrato.codigo} is already cancelado", extra={"status": "cancelado"}
+                raise conflict(
+                    f"contrato {contrato.codigo} is already cancelado",
+                    "state",
+                    item("contrato", id=str(contrato.id), label=contrato.codigo, status="cancelado"),
                 )
             return await self.repo.write(contrato, {"status": "cancelado", "cancelado_em": utcnow()})
 

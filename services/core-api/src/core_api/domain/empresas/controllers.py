@@ -22,7 +22,12 @@ class EmpresaController(Controller):
     tags = ["empresa"]
     dependencies = {"empresas_service": provide_service(EmpresaService)}
 
-    @get("/", summary="Your empresa and its profile", raises=[NotFoundException])
+    @get(
+        "/",
+        summary="Your empresa and its profile",
+        description="Name, CNPJ, sede, contacts, legal representative and logo metadata: what PIs and contratos print.",
+        raises=[NotFoundException],
+    )
     async def get_empresa(self, empresas_service: NamedDependency[EmpresaService]) -> EmpresaRead:
         return EmpresaRead.model_validate(await empresas_service.get())
 
@@ -75,6 +80,7 @@ class EmpresaController(Controller):
     @delete(
         "/logo",
         summary="Remove your empresa's logo (admin)",
+        description="Documents made afterwards print no logo; 404 when there is none.",
         guards=[admin_guard],
         raises=[NotFoundException, ConflictException],
     )

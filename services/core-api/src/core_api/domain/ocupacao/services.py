@@ -12,7 +12,6 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from litestar.datastructures import State
-from litestar.exceptions import ValidationException
 from shared.auth import Principal
 from shared.documents.snapshot import LOCAL_TZ
 
@@ -20,6 +19,7 @@ from core_api.domain.alugueis.models import Aluguel
 from core_api.domain.clientes.models import Cliente
 from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
+from core_api.lib.errors import invalid
 from core_api.lib.listing import ListParams, db_sort
 from core_api.lib.repository import TenantRepository
 
@@ -35,11 +35,11 @@ def parse_dia(value: str, name: str) -> date:
             return date.fromisoformat(value)
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationException(
-            f"{name} must be a day (2027-03-01) or an ISO datetime with a time zone", extra={name: value}
+        raise invalid(
+            f"{name} must be a day (2027-03-01) or an ISO datetime with a time zone", name, "query"
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValidationException(f"{name} must carry a time zone, or be a plain day (2027-03-01)")
+        raise invalid(f"{name} must carry a time zone, or be a plain day (2027-03-01)", name, "query")
     return moment.astimezone(LOCAL_TZ).date()
 
 
@@ -55,9 +55,9 @@ class OcupacaoService:
         self, inicio: date, fim: date, regiao_id: str | None, params: ListParams
     ) -> tuple[list[dict[str, Any]], int]:
         if fim < inicio:
-            raise ValidationException("fim is before inicio", extra={"inicio": str(inicio), "fim": str(fim)})
+            raise invalid("fim is before inicio", "fim", "query")
         if (fim - inicio).days + 1 > MAX_DIAS:
-            raise ValidationException(f"the window may span at most {MAX_DIAS} days")
+            raise invalid(f"the window may span at most {MAX_DIAS} days", "fim", "query")
         query: dict[str, Any] = {}
         if regiao_id is not None:
             query["regiao_id"] = (await self.regioes.get(regiao_id)).id

@@ -83,6 +83,7 @@ class PdfJobController(Controller):
     async def list_contrato_jobs(
         self, pdf_job_service: NamedDependency[PdfJobService], contrato_id: FromPath[str]
     ) -> list[PdfRequestRead]:
+        """Every PDF job of the contrato (pending, done with its documentId, failed with the error), newest first."""
         return [PdfRequestRead.from_doc(r) for r in await pdf_job_service.list_for("contrato", contrato_id)]
 
     @get("/pdf-jobs/{job_id:str}", summary="Status of a PDF job", cache=False)

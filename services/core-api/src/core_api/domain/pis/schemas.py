@@ -9,11 +9,14 @@ from pydantic import Field, model_validator
 
 from core_api.domain.alugueis.schemas import Centavos, PeriodoMixin
 from core_api.domain.pis.models import PI, DocumentoGerado
-from core_api.lib.schemas import CamelModel, StrictInteger
+from core_api.domain.pis.workflow import PIStatusPublico
+from core_api.lib.schemas import CamelModel, StrictInteger, example_config
 from core_api.lib.validators import CpfOrCnpj
 
-#: what clients see: `vencida` is an `em_andamento` PI whose period has ended
-PIStatusPublico = Literal["em_andamento", "vencida", "concluida", "cancelada"]
+__all__ = ["PICreate", "PIRead", "PIStatusPublico", "PIUpdate"]
+
+_PLACA_1, _PLACA_2 = "665f1c2e8a1b2c3d4e5f6a70", "665f1c2e8a1b2c3d4e5f6a73"
+_CLIENTE = "665f1c2e8a1b2c3d4e5f6a71"
 MAX_PLACAS_POR_PI = 100
 
 
@@ -88,6 +91,43 @@ class PICreate(PeriodoMixin, PIExtras):
     valor_total_centavos: Centavos | None = None
     produto: str = Field(min_length=1, max_length=200)
     descricao: str | None = Field(default=None, max_length=2000)
+    status: Literal["rascunho", "em_andamento"] = Field(
+        default="em_andamento",
+        description="`rascunho` starts the approval flow (rascunho → aprovada → assinada; a contrato only "
+        "once aprovada); `em_andamento` (default) makes the PI active at once, as before the flow existed. "
+        "Either way the placas are booked now.",
+    )
+
+    model_config = example_config(
+        {
+            "clienteId": _CLIENTE,
+            "placaIds": [_PLACA_1, _PLACA_2],
+            "inicio": "2027-03-01T00:00:00-03:00",
+            "fim": "2027-03-29T00:00:00-03:00",
+            "produto": "Lançamento Verão 2027",
+            "status": "rascunho",
+        },
+        {
+            "clienteId": _CLIENTE,
+            "itens": [
+                {"placaId": _PLACA_1, "valorCentavos": 220000},
+                {"placaId": _PLACA_2, "valorCentavos": 190000, "descontoCentavos": 10000},
+            ],
+            "inicio": "2027-03-01T00:00:00-03:00",
+            "fim": "2027-03-29T00:00:00-03:00",
+            "produto": "Lançamento Verão 2027",
+            "descricao": "Duas bissemanas, lona",
+            "agencia": {"nome": "Agência Sol", "comissaoBp": 2000},
+            "material": "lona",
+            "producaoMaterial": "contratante",
+            "materialEntregaAte": "2027-02-25",
+            "pagamento": {
+                "forma": "avista",
+                "meio": "PIX",
+                "parcelas": [{"vencimento": "2027-03-10", "valorCentavos": 400000}],
+            },
+        },
+    )
 
     @model_validator(mode="after")
     def _placas(self) -> PICreate:
@@ -108,15 +148,24 @@ class PICreate(PeriodoMixin, PIExtras):
 
 
 class PIUpdate(CamelModel):
-    """Change descriptive fields and/or move the status (em_andamento → concluida | cancelada).
+    """Change descriptive fields and/or move the status.
 
-    The placas and the period cannot change: cancel the PI and create another.
+    Moves: rascunho → aprovada (admin) | cancelada; aprovada → assinada | rascunho (admin) | cancelada;
+    assinada or em_andamento → cancelada; vencida (its period is over) → concluida | cancelada.
+    The value is fixed while aprovada or assinada (and once it has a contrato); the placas and the
+    period never change: cancel the PI and create another.
     """
 
     produto: str | None = Field(default=None, min_length=1, max_length=200)
     descricao: str | None = Field(default=None, max_length=2000)
     valor_total_centavos: Centavos | None = None
     status: PIStatusPublico | None = None
+
+    model_config = example_config(
+        {"status": "aprovada"},
+        {"status": "assinada"},
+        {"produto": "Lançamento Verão 2027 (rev. 2)", "valorTotalCentavos": 380000},
+    )
 
     @model_validator(mode="after")
     def _not_null_and_not_empty(self) -> PIUpdate:
@@ -165,6 +214,13 @@ class ItemRead(CamelModel):
     liquido_centavos: int
 
 
+class TransicaoRead(CamelModel):
+    de: str
+    para: str
+    em: datetime
+    por: str = Field(description="id of the user who made the change")
+
+
 class PIRead(CamelModel):
     id: str
     #: PI-2026-000123 (null only for PIs made before numbering existed)
@@ -183,6 +239,11 @@ class PIRead(CamelModel):
     status: PIStatusPublico
     concluida_em: datetime | None
     cancelada_em: datetime | None
+    aprovada_em: datetime | None = None
+    aprovada_por: str | None = Field(default=None, description="id of the admin who approved it")
+    assinada_em: datetime | None = None
+    assinada_por: str | None = Field(default=None, description="id of the user who recorded the signature")
+    historico: list[TransicaoRead] = Field(default_factory=list, description="status changes, oldest first")
     created_at: datetime
     updated_at: datetime
     documentos: list[DocumentoRead] = Field(default_factory=list)
@@ -230,6 +291,11 @@ class PIRead(CamelModel):
             status=status,
             concluida_em=doc.concluida_em,
             cancelada_em=doc.cancelada_em,
+            aprovada_em=doc.aprovada_em,
+            aprovada_por=doc.aprovada_por,
+            assinada_em=doc.assinada_em,
+            assinada_por=doc.assinada_por,
+            historico=[TransicaoRead(de=t.de, para=t.para, em=t.em, por=t.por) for t in doc.historico],
             created_at=doc.created_at,
             updated_at=doc.updated_at,
             documentos=[DocumentoRead.from_doc(d) for d in doc.documentos],

@@ -7,15 +7,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from beanie import PydanticObjectId, SortDirection
+from beanie import PydanticObjectId
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
+from litestar.exceptions import (
+    NotFoundException,
+    PermissionDeniedException,
+    ServiceUnavailableException,
+)
 from shared.auth import Principal
 from shared.metrics import entity_created
 
 from core_api.domain.alugueis.booking import (
     MAX_SLOTS,
-    TZ,
     ItemReserva,
     ReservaConflito,
     ReservaExpirada,
@@ -26,13 +29,22 @@ from core_api.domain.alugueis.models import Aluguel
 from core_api.domain.alugueis.services import VISIVEL, conflito, periodo_filter
 from core_api.domain.clientes.models import Cliente
 from core_api.domain.pis.models import PI, Agencia, DocumentoGerado, ItemPI, Pagamento, Parcela
-from core_api.domain.pis.schemas import PICreate, PIStatusPublico, PIUpdate
+from core_api.domain.pis.numeracao import NumeracaoPI
+from core_api.domain.pis.schemas import PICreate, PIUpdate
+from core_api.domain.pis.workflow import (
+    CORRENDO,
+    TRANSICOES,
+    VALOR_FIXO,
+    PIStatusPublico,
+    recusa_da_transicao,
+    status_visivel,
+)
 from core_api.domain.placas.models import Placa
 from core_api.lib.documents import utcnow
 from core_api.lib.effects import apply_once
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, invalid, item, not_found
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, holding, parse_object_id, text_filter
+from core_api.lib.repository import TenantRepository, parse_object_id, text_filter
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +54,12 @@ PI_SORT = {
     "fim": "fim",
     "valorTotalCentavos": "valor_total_centavos",
 }
-#: the workflow: only these moves are allowed (vencida is em_andamento past its end)
-TRANSICOES: dict[str, set[str]] = {
-    # a PI is concluded once its period is over (vencida); before that it can only be cancelled
-    "em_andamento": {"cancelada"},
-    "vencida": {"concluida", "cancelada"},
-    "concluida": set(),
-    "cancelada": set(),
-}
+__all__ = ["TRANSICOES", "PIService", "registrar_documento", "status_publico"]
 
 
 def status_publico(pi: PI, now: datetime | None = None) -> PIStatusPublico:
-    """The status clients see: `vencida` is computed on read, never stored (see docs)."""
-    if pi.status == "em_andamento" and pi.fim <= (now or utcnow()):
-        return "vencida"
-    return pi.status  # type: ignore[return-value]
+    """The status clients see: `vencida` is computed on read, never stored (domain/pis/workflow.py)."""
+    return status_visivel(pi.status, pi.fim, now or utcnow())  # type: ignore[return-value]
 
 
 def dividir(total: int, partes: int) -> list[int]:
@@ -99,16 +102,17 @@ def valorar_itens(
     for oid, pedido, preco in zip(ids, pedidos, tabela, strict=True):
         valor = pedido.valor_centavos if pedido.valor_centavos is not None else preco
         if pedido.desconto_centavos > valor:
-            raise ValidationException(
-                f"the discount of placa {placas[oid].numero} ({pedido.desconto_centavos}) exceeds its value ({valor})"
+            raise invalid(
+                f"the discount of placa {placas[oid].numero} ({pedido.desconto_centavos}) exceeds its value ({valor})",
+                "itens",
             )
         itens.append(ItemPI(placa_id=oid, valor_centavos=valor, desconto_centavos=pedido.desconto_centavos))
     total = sum(i.liquido_centavos for i in itens)
     if data.valor_total_centavos is not None and data.valor_total_centavos != total:
-        raise ValidationException(
+        raise invalid(
             f"valorTotalCentavos is {data.valor_total_centavos} but the items add up to {total}; "
             "omit it (the total is the items' sum) or make them agree",
-            extra={"itensCentavos": total},
+            "valorTotalCentavos",
         )
     return itens
 
@@ -118,9 +122,7 @@ def pagamento_do_pi(data: PICreate, total: int) -> Pagamento | None:
         return None
     soma = sum(p.valor_centavos for p in data.pagamento.parcelas)
     if soma != total:
-        raise ValidationException(
-            f"the parcelas add up to {soma} but the PI's total is {total}", extra={"totalCentavos": total}
-        )
+        raise invalid(f"the parcelas add up to {soma} but the PI's total is {total}", "pagamento.parcelas")
     return Pagamento(
         forma=data.pagamento.forma,
         meio=data.pagamento.meio,
@@ -131,19 +133,16 @@ def pagamento_do_pi(data: PICreate, total: int) -> Pagamento | None:
     )
 
 
-#: lease key of an empresa's PI numbering in one year, and how long a PI waits for its turn
-NUMERACAO = "pis-numero:{empresa_id}:{ano}"
-NUMERACAO_WAIT = 60.0
-
-
 class PIService:
     def __init__(self, principal: Principal, state: State) -> None:
+        self.principal = principal
         self.empresa_id = PydanticObjectId(principal.empresa_id)
         self.repo = TenantRepository(PI, self.empresa_id, "PI")
         self.placas = TenantRepository(Placa, self.empresa_id, "placa")
         self.clientes = TenantRepository(Cliente, self.empresa_id, "cliente")
         self.alugueis = TenantRepository(Aluguel, self.empresa_id, "aluguel")
         self.reservas = Reservas(state.db)
+        self.numeracao = NumeracaoPI(self.empresa_id)
 
     async def get(self, pi_id: str) -> PI:
         oid = parse_object_id(pi_id, "PI")
@@ -174,9 +173,9 @@ class PIService:
         if placa_id is not None:
             conditions.append({"placa_ids": parse_object_id(placa_id, "placa")})
         if status == "vencida":
-            conditions.append({"status": "em_andamento", "fim": {"$lte": now}})
-        elif status == "em_andamento":
-            conditions.append({"status": "em_andamento", "fim": {"$gt": now}})
+            conditions.append({"status": {"$in": sorted(CORRENDO)}, "fim": {"$lte": now}})
+        elif status in CORRENDO:
+            conditions.append({"status": status, "fim": {"$gt": now}})
         elif status is not None:
             conditions.append({"status": status})
         return await self.repo.page(
@@ -191,9 +190,10 @@ class PIService:
         """Book every placa for the period, or none of them (409 naming the taken ones)."""
         dias = dias_do_periodo(data.inicio, data.fim)
         if len(dias) * len(data.itens_pedidos()) > MAX_SLOTS:
-            raise ValidationException(
+            raise invalid(
                 f"a PI may book at most {MAX_SLOTS} placa-days ({len(data.itens_pedidos())} placas × "
-                f"{len(dias)} days here); split it"
+                f"{len(dias)} days here); split it",
+                "placaIds" if data.placa_ids is not None else "itens",
             )
         cliente = await self.clientes.get(data.cliente_id)
         placa_ids = [i.placa_id for i in data.itens_pedidos()]
@@ -201,10 +201,14 @@ class PIService:
         found = {p.id: p for p in await self.placas.find_many({"_id": {"$in": placa_oids}})}
         missing = [raw for raw, oid in zip(placa_ids, placa_oids, strict=True) if oid not in found]
         if missing:
-            raise NotFoundException(f"placa(s) not found: {', '.join(missing)}", extra={"placaIds": missing})
-        inativas = sorted(p.numero for p in found.values() if not p.ativa)
+            raise not_found(f"placa(s) not found: {', '.join(missing)}", "placa", *missing)
+        inativas = sorted((p for p in found.values() if not p.ativa), key=lambda p: p.numero)
         if inativas:
-            raise ConflictException(f"placa(s) {', '.join(inativas)} are inactive and cannot be booked")
+            raise conflict(
+                f"placa(s) {', '.join(p.numero for p in inativas)} are inactive and cannot be booked",
+                "state",
+                *(item("placa", id=str(p.id), label=p.numero, status="inativa") for p in inativas),
+            )
 
         itens = valorar_itens(data, found, placa_oids, len(dias))
         total = sum(i.liquido_centavos for i in itens)
@@ -233,6 +237,9 @@ class PIService:
             autorizado_por=data.autorizado_por,
             autorizado_em=data.autorizado_em.isoformat() if data.autorizado_em else None,
             pagamento=pagamento,
+            # a draft is booked like any PI (its placas are held) but committed as rascunho
+            efetivar_como="rascunho" if data.status == "rascunho" else None,
+            numerar=True,
         )
         await pi.insert()
         try:
@@ -274,25 +281,14 @@ class PIService:
         return await self.get(str(pi_id))
 
     async def _numerar(self, pi_id: PydanticObjectId) -> None:
-        """Give a committed PI the next number of its empresa and year (PI-2026-000123), under the
-        numbering lease: the highest number given plus one, so numbers are distinct and gapless
-        (a PI whose booking failed never gets one). The booking has committed by now, so a numbering
-        that cannot finish (the lease busy past a minute, the store down) leaves the PI unnumbered —
-        logged — rather than failing a request whose placas are booked."""
-        ano = utcnow().astimezone(TZ).year
-        chave = NUMERACAO.format(empresa_id=self.empresa_id, ano=ano)
+        """Give a committed PI the next number of its empresa and year (PI-2026-000123): reserved by a
+        unique insert, then written on the PI (domain/pis/numeracao.py). The booking has committed by
+        now, so a numbering that cannot finish (the PI busy, the store down, the process dying) is
+        completed by the recovery rather than failing a request whose placas are booked."""
         try:
-            async with holding(self.repo.db, chave, "the PI numbering", wait=NUMERACAO_WAIT):
-                ultimo = await self.repo.find_many_sorted(
-                    {"ano": ano}, sort=[("numero", SortDirection.DESCENDING)], limit=1
-                )
-                numero = (ultimo[0].numero or 0) + 1 if ultimo else 1
-                async with self.repo.locked(pi_id) as pi:
-                    await self.repo.write(
-                        pi, {"ano": ano, "numero": numero, "codigo": f"PI-{ano}-{numero:06d}"}
-                    )
+            await self.numeracao.numerar(pi_id)
         except (ConflictException, ServiceUnavailableException) as exc:
-            log.error("PI %s is booked but could not be numbered: %s", pi_id, exc)
+            log.warning("PI %s is booked; its number is left to the recovery: %s", pi_id, exc)
 
     async def update(self, pi_id: str, data: PIUpdate) -> PI:
         """Edit or move the status, compare-and-set under the PI's lease: of racing transitions
@@ -306,17 +302,29 @@ class PIService:
             if alvo is not None and alvo == atual:
                 if data.model_fields_set == {"status"}:
                     # a transition, not a no-op: of racing requests for it only the first gets 200
-                    raise ConflictException(f"PI {pi_id} is already {atual}", extra={"status": atual})
+                    raise conflict(
+                        f"PI {pi_id} is already {atual}", "state", item("pi", id=str(pi.id), status=atual)
+                    )
                 alvo = None  # the current status sent along with other fields
             if alvo is not None:
-                if alvo not in TRANSICOES[atual]:
-                    raise ConflictException(
-                        f"a PI that is {atual} cannot become {alvo}; allowed: em_andamento → cancelada, "
-                        "vencida (its period is over) → concluida or cancelada",
-                        extra={"status": atual},
-                    )
+                recusa = recusa_da_transicao(atual, alvo, self.principal.role)
+                if recusa is not None and recusa.kind == "forbidden":
+                    raise PermissionDeniedException(recusa.message, extra={"requiredRole": "admin"})
+                if recusa is not None:
+                    raise conflict(recusa.message, "state", item("pi", id=str(pi.id), status=atual))
+                por = self.principal.user_id
                 changes["status"] = alvo
-                changes[f"{alvo}_em"] = now
+                changes["historico"] = [
+                    *(t.model_dump() for t in pi.historico),
+                    {"de": atual, "para": alvo, "em": now, "por": por},
+                ]
+                if alvo != "rascunho":
+                    changes[f"{alvo}_em"] = now
+                if alvo in ("aprovada", "assinada"):
+                    changes[f"{alvo}_por"] = por
+                if alvo == "rascunho":
+                    # reopened: the approval no longer holds
+                    changes.update(aprovada_em=None, aprovada_por=None)
                 if alvo == "cancelada":
                     changes["slots_liberados"] = False
             campos: dict[str, Any] = {
@@ -325,8 +333,16 @@ class PIService:
                 if f in data.model_fields_set
             }
             if campos and pi.status == "cancelada":
-                raise ConflictException("a cancelled PI cannot be changed", extra={"status": "cancelada"})
+                raise conflict(
+                    "a cancelled PI cannot be changed", "state", item("pi", id=str(pi.id), status="cancelada")
+                )
             novo_valor = campos.get("valor_total_centavos", pi.valor_total_centavos)
+            if novo_valor != pi.valor_total_centavos and pi.status in VALOR_FIXO:
+                raise conflict(
+                    f"PI {pi_id} is {pi.status}: its value is fixed; an admin can reopen it as rascunho",
+                    "state",
+                    item("pi", id=str(pi.id), status=pi.status),
+                )
             if novo_valor != pi.valor_total_centavos:
                 # a contrato copies the PI's value: the two must not disagree (contrato creation
                 # holds this same lease, so one made meanwhile is seen here)
@@ -336,9 +352,10 @@ class PIService:
                     {"pi_id": pi.id}
                 )
                 if contrato is not None:
-                    raise ConflictException(
+                    raise conflict(
                         f"PI {pi_id} has contrato {contrato.codigo}; its value, placas and period are fixed",
-                        extra={"contratoId": str(contrato.id)},
+                        "state",
+                        item("contrato", id=str(contrato.id), label=contrato.codigo),
                     )
             changes.update(campos)
             if not changes:
@@ -379,7 +396,9 @@ class PIService:
     async def cancel(self, pi_id: str) -> PI:
         pi = await self.get(pi_id)
         if pi.status == "cancelada":
-            raise ConflictException(f"PI {pi_id} is already cancelada", extra={"status": "cancelada"})
+            raise conflict(
+                f"PI {pi_id} is already cancelada", "state", item("pi", id=str(pi.id), status="cancelada")
+            )
         return await self.update(pi_id, PIUpdate(status="cancelada"))
 
     async def registrar_documento(

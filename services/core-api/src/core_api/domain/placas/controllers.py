@@ -62,6 +62,7 @@ class PlacaController(Controller):
     @post(
         "/",
         summary="Create a placa (numero unique in the empresa; regiaoId must be one of your regiões)",
+        description="Money in integer cents (`valorMensalCentavos`), sizes in cm; 409 when the numero is taken.",
         raises=[ConflictException],
     )
     async def create_placa(
@@ -81,7 +82,12 @@ class PlacaController(Controller):
     ) -> PlacaRead:
         return PlacaRead.model_validate(await placas_service.get(placa_id))
 
-    @patch("/{placa_id:str}", summary="Change a placa", raises=[ConflictException])
+    @patch(
+        "/{placa_id:str}",
+        summary="Change a placa",
+        description="Omitted fields are unchanged; 409 when the new numero is taken.",
+        raises=[ConflictException],
+    )
     async def update_placa(
         self,
         placas_service: NamedDependency[PlacaService],
@@ -90,7 +96,12 @@ class PlacaController(Controller):
     ) -> PlacaRead:
         return PlacaRead.model_validate(await placas_service.update(placa_id, data))
 
-    @delete("/{placa_id:str}", summary="Delete a placa", raises=[ConflictException])
+    @delete(
+        "/{placa_id:str}",
+        summary="Delete a placa",
+        description="Removes the placa; to keep it out of new bookings but in the history, deactivate it (`ativa: false`) instead.",
+        raises=[ConflictException],
+    )
     async def delete_placa(
         self, placas_service: NamedDependency[PlacaService], placa_id: FromPath[str]
     ) -> None:

@@ -17,6 +17,7 @@ from core_api.domain.placas.schemas import PlacaCreate, PlacaUpdate
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.cache import TenantCache
 from core_api.lib.crud import TenantCrudService
+from core_api.lib.errors import invalid
 from core_api.lib.listing import ListParams
 from core_api.lib.repository import TenantRepository, parse_object_id
 
@@ -130,13 +131,11 @@ def _filter_id(value: str, field: str) -> PydanticObjectId:
     try:
         return PydanticObjectId(value)
     except Exception:
-        raise ValidationException(
-            f"{field} must be a 24-character hexadecimal id", extra={"field": field}
-        ) from None
+        raise invalid(f"{field} must be a 24-character hexadecimal id", field, None) from None
 
 
 def _regiao_missing(regiao_id: str) -> ValidationException:
-    return ValidationException(
+    return invalid(
         f"regiaoId {regiao_id} does not name a região of your empresa; create it first or use GET /api/v1/regioes",
-        extra={"field": "regiaoId"},
+        "regiaoId",
     )

@@ -46,19 +46,33 @@ class RegiaoController(Controller):
             "regioes",
         )
 
-    @post("/", summary="Create a região (nome unique in the empresa)", raises=[ConflictException])
+    @post(
+        "/",
+        summary="Create a região (nome unique in the empresa)",
+        description="409 when the empresa already has a região of that nome.",
+        raises=[ConflictException],
+    )
     async def create_regiao(
         self, regioes_service: NamedDependency[RegiaoService], data: JSONBody[RegiaoCreate]
     ) -> RegiaoRead:
         return RegiaoRead.model_validate(await regioes_service.create(data))
 
-    @get("/{regiao_id:str}", summary="Get one região")
+    @get(
+        "/{regiao_id:str}",
+        summary="Get one região",
+        description="A região of the caller's empresa; another empresa's or an unknown id is 404.",
+    )
     async def get_regiao(
         self, regioes_service: NamedDependency[RegiaoService], regiao_id: FromPath[str]
     ) -> RegiaoRead:
         return RegiaoRead.model_validate(await regioes_service.get(regiao_id))
 
-    @patch("/{regiao_id:str}", summary="Change a região", raises=[ConflictException])
+    @patch(
+        "/{regiao_id:str}",
+        summary="Change a região",
+        description="Omitted fields are unchanged; 409 when the new nome is taken.",
+        raises=[ConflictException],
+    )
     async def update_regiao(
         self,
         regioes_service: NamedDependency[RegiaoService],
@@ -68,7 +82,10 @@ class RegiaoController(Controller):
         return RegiaoRead.model_validate(await regioes_service.update(regiao_id, data))
 
     @delete(
-        "/{regiao_id:str}", summary="Delete a região (409 while it has placas)", raises=[ConflictException]
+        "/{regiao_id:str}",
+        summary="Delete a região (409 while it has placas)",
+        description="Move or delete its placas first: a região that still has placas is a 409 naming how many.",
+        raises=[ConflictException],
     )
     async def delete_regiao(
         self, regioes_service: NamedDependency[RegiaoService], regiao_id: FromPath[str]

@@ -11,7 +11,7 @@ from core_api.domain.placas.models import Placa
 from core_api.domain.regioes.models import Regiao
 from core_api.lib.cache import TenantCache
 from core_api.lib.crud import TenantCrudService
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import conflict, item
 from core_api.lib.repository import TenantRepository
 
 #: the response cache area of `GET /regioes` (bumped by every write of a região; placas only name
@@ -72,7 +72,8 @@ class RegiaoService(TenantCrudService[Regiao]):
     async def _refuse_if_used(self, regiao: Regiao) -> None:
         n = await self.placas.count({"regiao_id": regiao.id})
         if n:
-            raise ConflictException(
+            raise conflict(
                 f"região {regiao.nome!r} still has {n} placa(s); move or delete them first",
-                extra={"placas": n},
+                "in_use",
+                item("placa", count=n),
             )

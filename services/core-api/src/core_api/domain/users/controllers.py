@@ -24,7 +24,11 @@ class UserController(Controller):
     guards = [admin_guard]
     dependencies = {"users_service": provide_service(UserService), "list_params": provide_list_params}
 
-    @get("/", summary="List the empresa's users (admin)")
+    @get(
+        "/",
+        summary="List the empresa's users (admin)",
+        description="Users of the caller's empresa, paged; `q` searches nome and email. Admins only (403 for users).",
+    )
     async def list_users(
         self,
         users_service: NamedDependency[UserService],
@@ -41,19 +45,29 @@ class UserController(Controller):
             "users",
         )
 
-    @post("/", summary="Create a user in the empresa (admin)", raises=[ConflictException])
+    @post(
+        "/",
+        summary="Create a user in the empresa (admin)",
+        description="The user joins the caller's empresa with the role given (default `user`); 409 when the e-mail already has an account.",
+        raises=[ConflictException],
+    )
     async def create_user(
         self, users_service: NamedDependency[UserService], data: JSONBody[UserCreate]
     ) -> UserRead:
         return UserRead.model_validate(await users_service.create(data))
 
-    @get("/{user_id:str}", summary="Get one user (admin)")
+    @get(
+        "/{user_id:str}",
+        summary="Get one user (admin)",
+        description="A user of the caller's empresa; another empresa's or an unknown id is 404.",
+    )
     async def get_user(self, users_service: NamedDependency[UserService], user_id: FromPath[str]) -> UserRead:
         return UserRead.model_validate(await users_service.get(user_id))
 
     @patch(
         "/{user_id:str}",
         summary="Change a user's name, e-mail, password, role or active flag (admin)",
+        description="Omitted fields are unchanged. Deactivating a user, changing their role or password ends their sessions; the last active admin cannot be demoted, deactivated (409).",
         raises=[ConflictException],
     )
     async def update_user(
@@ -64,6 +78,7 @@ class UserController(Controller):
     @delete(
         "/{user_id:str}",
         summary="Delete a user (admin); the last admin cannot be removed",
+        description="Removes the user and ends their sessions; 409 when it is the empresa's last active admin.",
         raises=[ConflictException],
     )
     async def delete_user(self, users_service: NamedDependency[UserService], user_id: FromPath[str]) -> None:

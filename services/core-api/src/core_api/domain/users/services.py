@@ -13,7 +13,7 @@ from core_api.domain.users.passwords import hash_password
 from core_api.domain.users.revocation import revoke
 from core_api.domain.users.schemas import UserCreate, UserUpdate
 from core_api.lib.crud import TenantCrudService
-from core_api.lib.errors import ConflictException
+from core_api.lib.errors import ConflictException, conflict, item
 from core_api.lib.repository import TenantRepository, holding
 
 log = logging.getLogger(__name__)
@@ -108,13 +108,14 @@ class UserService(TenantCrudService[User]):
 
     @staticmethod
     def _last_admin_error() -> ConflictException:
-        return ConflictException(
+        return conflict(
             "the empresa would be left without an active admin; promote another user to admin first",
-            extra={"field": "role"},
+            "state",
+            item("user", field="role"),
         )
 
     @staticmethod
     async def _refuse_taken_email(email: str) -> None:
         # e-mail is the login, unique across every empresa: this lookup is deliberately unscoped
         if await User.find_one({"email": email}) is not None:
-            raise ConflictException("a user with this email already exists", extra={"field": "email"})
+            raise conflict("a user with this email already exists", "duplicate", item("user", field="email"))
