@@ -96,7 +96,11 @@ def test_a_conflict_names_the_placas_already_booked_and_the_period():
     exc = conflito(placas, ReservaConflito([a, b]), ["2026-03-01", "2026-03-31"])
     assert exc.status_code == 409
     assert "P-01, P-02 already booked" in exc.detail and "between 2026-03-01 and 2026-03-31" in exc.detail
-    assert exc.extra == {"placaIds": sorted([str(a), str(b)]), "numeros": ["P-01", "P-02"]}
+    # the 409 shape (one per error kind): a reason and the resources in conflict, by id and label
+    assert exc.extra["reason"] == "taken"
+    assert sorted((c["resource"], c["id"], c["label"]) for c in exc.extra["conflicts"]) == sorted(
+        [("placa", str(a), "P-02"), ("placa", str(b), "P-01")]
+    )
 
 
 def test_a_conflict_with_no_known_placa_asks_for_a_retry():
