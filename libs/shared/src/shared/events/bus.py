@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import os
 import secrets
@@ -131,7 +132,9 @@ class EventBus:
         self.broker: RedisBroker | RabbitBroker
         if self.kind == "redis":
             self.broker = RedisBroker(
-                url, description="Redis Streams; consumer groups are named after the consuming service", **common
+                url,
+                description="Redis Streams; consumer groups are named after the consuming service",
+                **common,
             )
         else:
             self.broker = RabbitBroker(
@@ -214,7 +217,12 @@ class EventBus:
 
         def register(handler: Handler) -> Handler:
             self.subscribe(
-                topic, handler, group=group, policy=policy, on_dead_letter=on_dead_letter, description=description
+                topic,
+                handler,
+                group=group,
+                policy=policy,
+                on_dead_letter=on_dead_letter,
+                description=description,
             )
             return handler
 
@@ -328,13 +336,16 @@ class EventBus:
         await msg.ack()
 
     async def write_dead_letter(self, letter: DeadLetter) -> None:
-        fields = letter.fields(self.consumer_name)
+        fields: dict[Any, Any] = letter.fields(self.consumer_name)
         if isinstance(self.broker, RedisBroker):
             await self._redis.xadd(
-                self.dead_letter_stream(letter.topic), fields, maxlen=self.limits.dlq_maxlen  # type: ignore[arg-type]
+                self.dead_letter_stream(letter.topic), fields, maxlen=self.limits.dlq_maxlen
             )
         else:
-            await self.broker.publish(fields, queue=self._dead_letter_queue(letter.topic), persist=True)
+            queue = self._dead_letter_queue(letter.topic)
+            await self.broker.publish(
+                json.dumps(fields), queue=queue, persist=True, content_type="application/json"
+            )
 
     def _dead_letter_queue(self, topic: str) -> RabbitQueue:
         return RabbitQueue(
@@ -434,7 +445,9 @@ def bus_from_settings(settings: Any, **options: Any) -> EventBus:
     """The service's bus from its settings (BROKER_URL or REDIS_URL, EVENT_* variables)."""
     options.setdefault(
         "policy",
-        DeliveryPolicy(max_deliveries=settings.event_max_deliveries, claim_idle_ms=settings.event_claim_idle_ms),
+        DeliveryPolicy(
+            max_deliveries=settings.event_max_deliveries, claim_idle_ms=settings.event_claim_idle_ms
+        ),
     )
     options.setdefault("limits", StreamLimits(maxlen=settings.event_stream_maxlen))
     options.setdefault("stream_prefix", settings.event_stream_prefix)
