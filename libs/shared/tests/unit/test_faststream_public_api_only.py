@@ -45,7 +45,9 @@ def test_the_checker_catches_what_it_is_for():
         "h = context.get_local('handler_')\n"
     )
     assert len(private_uses(bad)) == 4
-    assert private_uses("from faststream import BaseMiddleware\nfrom faststream.redis import StreamSub\n") == []
+    assert (
+        private_uses("from faststream import BaseMiddleware\nfrom faststream.redis import StreamSub\n") == []
+    )
 
 
 @pytest.mark.fast

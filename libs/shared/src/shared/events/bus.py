@@ -354,18 +354,26 @@ class EventBus:
 
     # --- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
-        if isinstance(self.broker, RedisBroker):
-            # FastStream creates a missing group at "$" (only messages published from now on).
-            # Create ours at "0" first, so events published before this service ever ran are read.
-            for sub in self.subscriptions:
-                try:
-                    await self._redis.xgroup_create(self.stream(sub.topic), sub.group, id="0", mkstream=True)
-                except ResponseError as exc:
-                    if "BUSYGROUP" not in str(exc):
-                        raise
-            await self.broker.start()
-        else:
-            await self.broker.start()
+        """`before_start`, the broker's start, `after_start` (what a FastStream app's hooks run)."""
+        await self.before_start()
+        await self.broker.start()
+        await self.after_start()
+
+    async def before_start(self) -> None:
+        """Redis: create the consumer groups at id 0 (FastStream would create a missing group at "$",
+        skipping what was published before this service first ran)."""
+        if self.kind != "redis":
+            return
+        for sub in self.subscriptions:
+            try:
+                await self._redis.xgroup_create(self.stream(sub.topic), sub.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def after_start(self) -> None:
+        """RabbitMQ: declare the dead-letter queues; Redis: start sampling the backlog gauges."""
+        if isinstance(self.broker, RabbitBroker):
             for topic in {sub.topic for sub in self.subscriptions}:
                 await self.broker.declare_queue(self._dead_letter_queue(topic))
         self._started = True
@@ -375,6 +383,14 @@ class EventBus:
     async def stop(self) -> None:
         """Stop consuming, let handlers in flight finish (bounded), close connections."""
         try:
+            if self._started:
+                await self.broker.stop()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """What `stop` does besides stopping the broker (a FastStream app stops the broker itself)."""
+        try:
             if self._sampler is not None:
                 # a cancel that lands inside a redis-py command can be swallowed there: cancel until done
                 while not self._sampler.done():
@@ -383,8 +399,6 @@ class EventBus:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._sampler
                 self._sampler = None
-            if self._started:
-                await self.broker.stop()
         finally:
             self._started = False
             await self._redis.aclose()
