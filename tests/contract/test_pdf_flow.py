@@ -1,8 +1,9 @@
 """The async PDF path end to end, through the real gateway (SPEC §3 item 4).
 
-core-api (uvicorn) publishes `pdf.requested` to Redis Streams; the real pdf-service worker renders
-with WeasyPrint and stores in GridFS on FerretDB; core-api consumes `pdf.generated`, records the
-document on the PI and pushes an SSE event to the empresa's clients, all behind Traefik.
+core-api (uvicorn) publishes `pdf.requested`; the real pdf-service worker renders with WeasyPrint
+and stores in GridFS on FerretDB; core-api consumes `pdf.generated`, records the document on the PI
+and pushes an SSE event to the empresa's clients, all behind Traefik. The events travel on Redis
+Streams (`stack`) and, in a second whole stack, on RabbitMQ (`rabbitmq_stack`, BROKER_URL=amqp://).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from pypdf import PdfReader
 
 PERIODO = {"inicio": "2032-05-01T00:00:00-03:00", "fim": "2032-06-01T00:00:00-03:00"}
@@ -109,7 +111,11 @@ class SseListener(threading.Thread):
         self.join(5)
 
 
-def test_pdf_job_through_the_gateway_ends_in_an_sse_event_and_a_downloadable_pdf(stack) -> None:
+@pytest.mark.parametrize("stack_fixture", ["stack", "rabbitmq_stack"])
+def test_pdf_job_through_the_gateway_ends_in_an_sse_event_and_a_downloadable_pdf(
+    stack_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    stack = request.getfixturevalue(stack_fixture)
     headers = register(stack.gateway, "Painéis Assíncronos")
     other = register(stack.gateway, "Outra Empresa")
     with httpx.Client(base_url=stack.gateway, headers=headers, timeout=10) as client:

@@ -132,6 +132,11 @@ async def run_worker(
 
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", server_header=False)
         server = uvicorn.Server(config)
+        # uvicorn handles SIGTERM/SIGINT (graceful shutdown), then raises the signal again under the
+        # handlers it found: let that one be a no-op, so a graceful stop exits 0
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError):  # not the main thread (tests): nothing to replace
+                signal.signal(sig, lambda *_: None)
         log.info("pdf worker metrics on %s", "{}:{}".format(*metrics.sock.getsockname()[:2]))
         serving = asyncio.create_task(server.serve(sockets=[metrics.sock]))
         stopping = asyncio.create_task(stop.wait())

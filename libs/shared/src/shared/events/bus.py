@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 from faststream import AckPolicy
 from faststream.message import StreamMessage
 from faststream.rabbit import (
+    Channel,
     ExchangeType,
     QueueType,
     RabbitBroker,
@@ -137,8 +138,13 @@ class EventBus:
                 **common,
             )
         else:
+            # a publish no queue takes (no consumer group declared yet) raises instead of vanishing,
+            # so the caller keeps it (core-api's outbox relay publishes it again)
             self.broker = RabbitBroker(
-                url, description="RabbitMQ; one quorum queue per topic and consumer group", **common
+                url,
+                description="RabbitMQ; one quorum queue per topic and consumer group",
+                default_channel=Channel(on_return_raises=True),
+                **common,
             )
             self._exchange = RabbitExchange(f"{stream_prefix}events", type=ExchangeType.TOPIC, durable=True)
         self.subscriptions: list[Subscription] = []
@@ -194,10 +200,21 @@ class EventBus:
             raise TypeError("publish takes an EventEnvelope; wrap payloads with shared.events.new_event")
         if message.type != topic:
             raise ValueError(f"an event of type {message.type!r} cannot be published to {topic!r}")
-        await self.publisher(topic).publish(
-            message.model_dump(mode="json", by_alias=True),
-            correlation_id=message.correlation_id or message.event_id,
-        )
+        # the broker's own publish with the envelope itself: pydantic serialises it (camelCase, in
+        # Rust); the publisher object above only documents the channel
+        correlation_id = message.correlation_id or message.event_id
+        if isinstance(self.broker, RedisBroker):
+            await self.broker.publish(
+                message, stream=self.stream(topic), maxlen=self.limits.maxlen, correlation_id=correlation_id
+            )
+        else:
+            await self.broker.publish(
+                message,
+                exchange=self._exchange,
+                routing_key=topic,
+                persist=True,
+                correlation_id=correlation_id,
+            )
         return message.event_id
 
     def subscriber(
@@ -298,8 +315,6 @@ class EventBus:
         broker.include_router(claimer, middlewares=[self._delivery(claimed)])
 
     def _subscribe_rabbit(self, broker: RabbitBroker, sub: Subscription, call: Any) -> None:
-        from faststream.rabbit import Channel
-
         router = RabbitRouter()
         router.subscriber(
             RabbitQueue(

@@ -182,7 +182,7 @@ class EventDelivery(BaseMiddleware):
     # --- publishing: metrics ----------------------------------------------------------------------
     async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
         body = getattr(cmd, "body", None)
-        topic = body.get("type") if isinstance(body, dict) and "eventId" in body else None
+        topic = body.type if isinstance(body, EventEnvelope) else None
         if topic is None:
             return await call_next(cmd)
         try:
