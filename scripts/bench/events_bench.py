@@ -146,7 +146,11 @@ def report(rounds: list[tuple[dict[str, float], dict[str, float]]], args: argpar
 
     rows = [
         ("publish throughput (msg/s)", "publish_per_s", "{:.0f}"),
-        (f"consume throughput, one group, one consumer, {args.concurrency} at a time (msg/s)", "consume_per_s", "{:.0f}"),
+        (
+            f"consume throughput, one group, one consumer, {args.concurrency} at a time (msg/s)",
+            "consume_per_s",
+            "{:.0f}",
+        ),
     ]
     lines = [
         TITLE,
@@ -217,12 +221,17 @@ async def run(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> str:
     """Run with `argv` (defaults: written to docs/benchmarks.md, as `make bench` does)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", action="store_true", help="replace the section in docs/benchmarks.md")
     parser.add_argument("--events", type=int, default=3000, help="events per throughput run")
     parser.add_argument("--rounds", type=int, default=3, help="bus/raw rounds (medians are reported)")
     parser.add_argument(
-        "--concurrency", type=int, default=1, help="messages the subscriber handles at once (raw reads as many)"
+        "--concurrency",
+        type=int,
+        default=1,
+        help="messages the subscriber handles at once (raw reads as many)",
     )
     args = parser.parse_args(["--write"] if argv is None else argv)
     text = asyncio.run(run(args))

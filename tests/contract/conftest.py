@@ -74,7 +74,9 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path, gateway_errors: str)
 
 
 @pytest.fixture(scope="session")
-def rabbitmq_stack(mongodb_url: str, rabbitmq_url: str, test_tmp: Path, gateway_errors: str) -> Iterator[Stack]:
+def rabbitmq_stack(
+    mongodb_url: str, rabbitmq_url: str, test_tmp: Path, gateway_errors: str
+) -> Iterator[Stack]:
     """The same stack with its events on RabbitMQ (BROKER_URL=amqp://...): own Redis, own databases."""
     redis = start_redis(test_tmp / "rabbitmq-stack-redis")
     try:

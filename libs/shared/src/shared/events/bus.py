@@ -346,9 +346,17 @@ class EventBus:
 
     async def ack_handled(self, msg: StreamMessage[Any], sub: Subscription, done_key: str | None) -> None:
         """Remember the event id as handled (if given), then acknowledge the message."""
-        if done_key is not None:
+        if done_key is None:
+            await msg.ack()
+        elif isinstance(self.broker, RedisBroker) and (ids := msg.raw_message.get("message_ids")):
+            # one round trip: the mark and the XACK (of the entry FastStream read) pipelined
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.set(done_key, b"1", ex=sub.policy.dedupe_ttl_seconds)
+            pipe.xack(msg.raw_message["channel"], sub.group, *ids)
+            await pipe.execute()
+        else:
             await self._redis.set(done_key, b"1", ex=sub.policy.dedupe_ttl_seconds)
-        await msg.ack()
+            await msg.ack()
 
     async def write_dead_letter(self, letter: DeadLetter) -> None:
         fields: dict[Any, Any] = letter.fields(self.consumer_name)
