@@ -15,6 +15,7 @@ import httpx
 import pytest
 from devstack.gateway import render_gateway
 from devstack.nginx import render_nginx_runtime, set_pdf_share, start_nginx
+from devstack.polling import wait_until_sync
 from devstack.routes import NginxSettings, limits_from_env
 from devstack.servers import (
     Server,
@@ -142,6 +143,14 @@ def run_stack(runtime: Path, overrides: dict[str, str]) -> Iterator[Stack]:
         s = Stack(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{internal}", started, env, runtime, workers)
         s.wait_routed("/api/v1/health")
         s.wait_routed("/api/v1/pdf-service/health")
+        # on RabbitMQ a queue only takes what is published once it exists: the worker must be consuming
+        worker = workers["pdf-worker"]
+        wait_until_sync(
+            lambda: "pdf worker consuming" in worker.log_tail(400) or worker.proc.poll() is not None,
+            timeout=300,
+            what="the PDF worker consuming",
+        )
+        assert worker.proc.poll() is None, worker.log_tail()
         yield s
     finally:
         if traefik:
