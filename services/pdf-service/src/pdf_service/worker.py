@@ -1,8 +1,10 @@
 """The PDF worker process: a FastStream application consuming `pdf.requested` (run `pdf-service worker`).
 
 `worker_app` is FastStream's `AsgiFastStream`: the broker (Redis Streams or RabbitMQ, by
-BROKER_URL) plus the ASGI routes `/metrics` (Basic Auth) and `/api/v1/health[/ready]`, and the
-AsyncAPI document at `/asyncapi`; its lifespan opens MongoDB, warms the renderer up and closes them.
+BROKER_URL) plus the ASGI routes `/metrics` (Basic Auth) and `/api/v1/health[/ready]`; its lifespan
+opens MongoDB, warms the renderer up and closes them. (No `/asyncapi` route: FastStream's page loads
+its viewer from a CDN and adds a "try it out" endpoint that publishes; the document is generated
+into docs/asyncapi by `pdf-service asyncapi`.)
 uvicorn serves it on the socket `worker_metrics.prepare` bound, and owns the signals: SIGTERM/SIGINT
 stop reading, let the documents in flight finish (bounded by the broker's graceful timeout, the
 render time limit + 5 s), acknowledge them and exit. SIGKILL loses nothing: the unacknowledged
@@ -92,7 +94,6 @@ def worker_app(settings: PdfServiceSettings, worker: Worker) -> AsgiFastStream:
         asgi_routes=[(path, http) for path in ("/metrics", "/api/v1/health", "/api/v1/health/ready")],
         lifespan=lifespan,
         after_startup=[consuming],
-        asyncapi_path="/asyncapi",
         logger=logging.getLogger("pdf_service.worker"),
     )
 
