@@ -344,6 +344,17 @@ class EventBus:
         headers = getattr(msg.raw_message, "headers", None) or {}
         return int(headers.get("x-delivery-count") or 0) + 1
 
+    async def keep_claimed(self, msg: StreamMessage[Any], sub: Subscription) -> bool:
+        """Before an in-process retry: Redis re-claims the entry for this consumer (resets its idle
+        time, counts the delivery); False if it is no longer pending here. RabbitMQ: nothing to do."""
+        ids = msg.raw_message.get("message_ids") if isinstance(self.broker, RedisBroker) else None
+        if not ids:
+            return True
+        claimed = await self._redis.xclaim(
+            msg.raw_message["channel"], sub.group, self.consumer_name, min_idle_time=0, message_ids=ids
+        )
+        return bool(claimed) and claimed[0][1] is not None
+
     async def ack_handled(self, msg: StreamMessage[Any], sub: Subscription, done_key: str | None) -> None:
         """Remember the event id as handled (if given), then acknowledge the message."""
         if done_key is None:

@@ -6,7 +6,8 @@ on any broker FastStream runs (Redis Streams, RabbitMQ), with FastStream's publi
 * de-duplication by event id: an event id already handled by the consumer group is acknowledged
   and skipped (`events:handled:<group>:<eventId>`, kept `dedupe_ttl_seconds` in Redis);
 * retries with exponential backoff (in process) while the delivery count stays under
-  `max_deliveries`; the broker's own count (Redis: XPENDING, RabbitMQ quorum queues:
+  `max_deliveries` (on Redis each retry re-claims the entry for this consumer, `XCLAIM`, so no other
+  consumer's claimer takes it meanwhile and Redis counts the delivery); the broker's own count (Redis: XPENDING, RabbitMQ quorum queues:
   `x-delivery-count`) includes deliveries to consumers that died, so a message that crashes its
   worker every time still reaches the cap;
 * the dead-letter queue: after the cap, or at once for `PermanentError` and invalid messages, the
@@ -157,6 +158,8 @@ class DeliveryBackend(Protocol):
 
     def message_id(self, msg: StreamMessage[Any]) -> str: ...
 
+    async def keep_claimed(self, msg: StreamMessage[Any], sub: Subscription) -> bool: ...
+
 
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
@@ -256,6 +259,11 @@ class EventDelivery(BaseMiddleware):
                     extra={"topic": sub.topic, "group": sub.group, "event_id": event_id},
                 )
                 await asyncio.sleep(delay)
+                if not await backend.keep_claimed(msg, sub):
+                    log.warning(
+                        "message gone while retrying (trimmed, or taken over)", extra={"topic": sub.topic}
+                    )
+                    return None
                 deliveries += 1
                 event_retried(sub.topic, sub.group)
             else:
