@@ -74,7 +74,7 @@ class SseListener(threading.Thread):
         self.connected = threading.Event()
         self.status: int | None = None
         self.content_type = ""
-        self._stop = threading.Event()
+        self._stopping = threading.Event()  # not `_stop`: that is a method of Thread (join calls it)
         self._response: httpx.Response | None = None
 
     def run(self) -> None:
@@ -94,7 +94,7 @@ class SseListener(threading.Thread):
                     elif line.startswith("data: "):
                         self.events.put((event, json.loads(line[6:]), time.monotonic()))
         except (httpx.HTTPError, RuntimeError):
-            if not self._stop.is_set():
+            if not self._stopping.is_set():
                 raise
 
     def next_for(self, job_id: str, timeout: float) -> tuple[str, dict[str, Any], float]:
@@ -105,7 +105,7 @@ class SseListener(threading.Thread):
                 return event
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         if self._response is not None:
             self._response.close()
         self.join(5)
