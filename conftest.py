@@ -24,14 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from devstack.servers import Server, start_ferretdb, start_redis
+from devstack.servers import Server, start_ferretdb, start_rabbitmq, start_redis
 
 # settings default to production (and refuse the development secrets there): every settings object
 # and service process of the test run is a test one unless a test says otherwise
 os.environ.setdefault("ENVIRONMENT", "test")
 
 #: fixtures that start (or need) a server; a `fast` test may use none of them
-SERVER_FIXTURES = frozenset({"redis_url", "mongodb_url", "stack", "gateway_factory"})
+SERVER_FIXTURES = frozenset({"redis_url", "mongodb_url", "rabbitmq_url", "stack", "gateway_factory"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,6 +71,15 @@ def redis_url(test_tmp: Path) -> Iterator[str]:
         yield url
     else:
         yield from _serve(start_redis, test_tmp / "redis")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url(test_tmp: Path) -> Iterator[str]:
+    """A RabbitMQ node of this session (Debian's rabbitmq-server, own node name, port and data)."""
+    if url := os.environ.get("TEST_RABBITMQ_URL"):
+        yield url
+    else:
+        yield from _serve(start_rabbitmq, test_tmp / "rabbitmq")
 
 
 @pytest.fixture(scope="session")

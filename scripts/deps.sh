@@ -7,6 +7,7 @@ cd "$ROOT"
 
 APT_PACKAGES=(
   redis-server            # cache, event bus (Redis Streams)
+  rabbitmq-server         # the event bus on RabbitMQ (amqp:// BROKER_URL): the PDF flow is tested on both
   prometheus              # local Prometheus for `make up`, promtool for `make test`
   qpdf poppler-utils      # PDF checks in tests (qpdf --check, pdftotext, pdftoppm)
   fonts-dejavu-core fonts-liberation2
@@ -25,8 +26,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts its own redis/prometheus/nginx services on install; the stack runs its own on chosen ports
-  for svc in redis-server prometheus nginx; do
+  # Debian starts its own redis/prometheus/nginx/rabbitmq services on install; the stack runs its own on chosen ports
+  for svc in redis-server prometheus nginx rabbitmq-server; do
     (command -v systemctl >/dev/null && $SUDO systemctl disable --now "$svc" >/dev/null 2>&1) || true
     (command -v service >/dev/null && $SUDO service "$svc" stop >/dev/null 2>&1) || true
   done

@@ -6,7 +6,13 @@ import importlib
 import sys
 import time
 
-BENCHES = ["bench.cache_bench", "bench.metrics_bench", "bench.pdf_bench", "bench.atomic_bench"]
+BENCHES = [
+    "bench.cache_bench",
+    "bench.metrics_bench",
+    "bench.pdf_bench",
+    "bench.events_bench",
+    "bench.atomic_bench",
+]
 
 
 def main() -> None:

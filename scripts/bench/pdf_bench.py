@@ -1,5 +1,5 @@
 # ruff: noqa: ASYNC110 - polling loops keep the measuring code obvious; their granularity is far below what is measured
-"""PDF rendering, the async PDF path and the EventBus, measured side by side in one run.
+"""PDF rendering and the async PDF path, measured side by side in one run.
 
     PYTHONPATH=scripts .venv/bin/python -m bench.pdf_bench [--write] [--jobs 24]
 
@@ -7,8 +7,7 @@ Starts its own Redis and FerretDB (or uses BENCH_REDIS_URL / BENCH_MONGODB_URL),
 `pdf-service worker` processes, and prints: render time per page (1-page PI, 3-page contrato) in
 process and in the per-document child process the worker uses; PDFs/s with 1 and 2 worker
 processes; end-to-end job latency (publish pdf.requested → pdf.generated received) against the raw
-render time; EventBus publish→consume latency and throughput against raw redis-py
-XADD/XREADGROUP/XACK on the same Redis; peak memory per worker. `--write` replaces its section
+render time; peak memory per worker (the event bus: `bench.events_bench`). `--write` replaces its section
 in docs/benchmarks.md (`make bench` runs it through `python -m bench`).
 """
 
@@ -171,98 +170,8 @@ async def bench_workers(
     }
 
 
-# --- event bus vs raw redis -------------------------------------------------------------------------
-async def bench_bus(redis_url: str, n: int) -> dict[str, Any]:
-    from redis.asyncio import Redis
-    from shared.events import PDF_GENERATED, DeliveryPolicy, PdfGeneratedV1, create_event_bus, new_event
-
-    payload = PdfGeneratedV1(
-        job_id="job-bench-1", kind="pi", source_id="pi-1", document_id="d" * 24, filename="pi.pdf",
-        sha256="a" * 64, size_bytes=1000, pages=1,
-    )  # fmt: skip
-    prefix = f"bench{uuid.uuid4().hex[:6]}:"
-    policy = DeliveryPolicy(polling_interval_ms=100)
-    consumer = create_event_bus(redis_url, service_name="bench", stream_prefix=prefix, policy=policy)
-    producer = create_event_bus(redis_url, service_name="bench-producer", stream_prefix=prefix, policy=policy)
-    seen: dict[str, float] = {}
-    done = asyncio.Event()
-    target = {"count": n}
-
-    async def handler(event: Any) -> None:
-        seen[event.event_id] = time.perf_counter()
-        if len(seen) >= target["count"]:
-            done.set()
-
-    consumer.subscribe(PDF_GENERATED, handler)
-    result: dict[str, Any] = {}
-    async with consumer, producer:
-        # latency, one at a time
-        lat = []
-        for _ in range(100):
-            ev = new_event(payload, empresa_id=EMPRESA)
-            t = time.perf_counter()
-            await producer.publish(PDF_GENERATED, ev)
-            while ev.event_id not in seen:
-                await asyncio.sleep(0)
-            lat.append(seen[ev.event_id] - t)
-        seen.clear()
-        events = [new_event(payload, empresa_id=EMPRESA) for _ in range(n)]
-        t0 = time.perf_counter()
-        for ev in events:
-            await producer.publish(PDF_GENERATED, ev)
-        t_pub = time.perf_counter() - t0
-        await asyncio.wait_for(done.wait(), 120)
-        result["bus"] = {
-            "latency": median(lat),
-            "publish_per_s": n / t_pub,
-            "consume_per_s": n / (max(seen.values()) - t0),
-        }
-
-    # raw redis-py on the same Redis: XADD one JSON field, XREADGROUP + XACK one at a time
-    body = new_event(payload, empresa_id=EMPRESA).model_dump_json().encode()
-    raw_pub, raw_sub = Redis.from_url(redis_url), Redis.from_url(redis_url)
-    stream = f"{prefix}raw"
-    await raw_sub.xgroup_create(stream, "g", id="$", mkstream=True)
-    stop = asyncio.Event()
-    got: dict[bytes, float] = {}
-
-    async def consume() -> None:
-        while not stop.is_set():
-            resp = await raw_sub.xreadgroup("g", "c", {stream: ">"}, count=1, block=100)
-            for _, entries in resp or []:
-                for mid, _fields in entries:
-                    await raw_sub.xack(stream, "g", mid)
-                    got[mid] = time.perf_counter()
-
-    task = asyncio.create_task(consume())
-    lat = []
-    for _ in range(100):
-        t = time.perf_counter()
-        mid = await raw_pub.xadd(stream, {"data": body}, maxlen=100_000)
-        while mid not in got:
-            await asyncio.sleep(0)
-        lat.append(got[mid] - t)
-    got.clear()
-    t0 = time.perf_counter()
-    for _ in range(n):
-        await raw_pub.xadd(stream, {"data": body}, maxlen=100_000)
-    t_pub = time.perf_counter() - t0
-    while len(got) < n:
-        await asyncio.sleep(0.01)
-    result["raw"] = {
-        "latency": median(lat),
-        "publish_per_s": n / t_pub,
-        "consume_per_s": n / (max(got.values()) - t0),
-    }
-    stop.set()
-    await task
-    await raw_pub.aclose()
-    await raw_sub.aclose()
-    return result
-
-
 # --- report ---------------------------------------------------------------------------------------
-def report(render: dict, workers: list[dict], bus: dict, args: argparse.Namespace) -> str:
+def report(render: dict, workers: list[dict], args: argparse.Namespace) -> str:
     pi, ct = render["pi"], render["contrato"]
     w1 = next(w for w in workers if w["workers"] == 1)
     w2 = next((w for w in workers if w["workers"] == 2), None)
@@ -297,18 +206,9 @@ def report(render: dict, workers: list[dict], bus: dict, args: argparse.Namespac
         f"{w1['e2e_latency'] / pi['inproc']:.2f}× of the raw render |",
         f"| peak RSS per worker process (VmHWM, render children excluded) | {w1['peak_rss_mb']:.0f} MB | |",
         "",
-        "| event bus vs raw redis-py (same Redis) | EventBus (FastStream) | raw XADD / XREADGROUP+XACK | bus / raw |",
-        "|---|---|---|---|",
-        f"| publish→consume latency (median, one at a time) | {ms(bus['bus']['latency'])} | {ms(bus['raw']['latency'])} | "
-        f"{bus['bus']['latency'] / bus['raw']['latency']:.2f}× |",
-        f"| publish throughput (msg/s) | {bus['bus']['publish_per_s']:.0f} | {bus['raw']['publish_per_s']:.0f} | "
-        f"{bus['bus']['publish_per_s'] / bus['raw']['publish_per_s']:.2f}× |",
-        f"| consume throughput, one group, one consumer (msg/s) | {bus['bus']['consume_per_s']:.0f} | "
-        f"{bus['raw']['consume_per_s']:.0f} | {bus['bus']['consume_per_s'] / bus['raw']['consume_per_s']:.2f}× |",
-        "",
-        "What the bus adds per message: envelope validation (pydantic), a de-duplication check and mark "
-        "(EXISTS + SET), XACK, FastStream's middleware stack. The worker's per-document child process costs "
-        "the difference between the two render columns; it buys the time limit and a clean heap per document.",
+        "The worker's per-document child process costs the difference between the two render columns; "
+        "it buys the time limit and a clean heap per document. The event bus has its own section "
+        "(`bench.events_bench`).",
     ]
     return "\n".join(lines)
 
@@ -344,9 +244,7 @@ async def run(args: argparse.Namespace) -> str:
         for n in (1, 2):
             print(f"{n} worker(s) …", file=sys.stderr)
             workers.append(await bench_workers(redis_url, mongodb_url, tmp / f"w{n}", n, args.jobs))
-        print("event bus …", file=sys.stderr)
-        bus = await bench_bus(redis_url, args.events)
-        return report(render, workers, bus, args)
+        return report(render, workers, args)
     finally:
         for srv in reversed(servers):
             srv.stop()
@@ -360,7 +258,6 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--write", action="store_true", help="replace the section in docs/benchmarks.md")
     parser.add_argument("--repeat", type=int, default=7, help="renders per measurement")
     parser.add_argument("--jobs", type=int, default=24, help="jobs per throughput batch")
-    parser.add_argument("--events", type=int, default=3000, help="events per bus throughput run")
     args = parser.parse_args(["--write"] if argv is None else argv)
     text = asyncio.run(run(args))
     if args.write:

@@ -122,6 +122,75 @@ def start_redis(workdir: Path, port: int | None = None, persist: bool = False) -
     return Server("redis", port, proc, workdir, log, {"url": f"redis://127.0.0.1:{port}/0"})
 
 
+def start_rabbitmq(workdir: Path, port: int | None = None) -> Server:
+    """Debian's rabbitmq-server as a plain process (not the system service): its own node name,
+    data and log directories under `workdir`, its own epmd port, no plugins. `stop()` ends the
+    node (its process group) and its epmd."""
+    # the server script itself: /usr/sbin/rabbitmq-server is Debian's wrapper for the system service
+    exe = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+    if not Path(exe).exists():
+        raise MissingTool("rabbitmq-server not found: run `make deps` (installs Debian's rabbitmq-server)")
+    port = port or free_port()
+    epmd_port, dist_port = free_port(), free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "enabled_plugins").write_text("[].\n")
+    node = f"rmq{port}@localhost"
+    env = {
+        "HOME": str(workdir),  # the Erlang cookie is written there
+        "RABBITMQ_NODENAME": node,
+        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+        "RABBITMQ_NODE_PORT": str(port),
+        "RABBITMQ_DIST_PORT": str(dist_port),
+        "ERL_EPMD_PORT": str(epmd_port),
+        "RABBITMQ_MNESIA_BASE": str(workdir / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(workdir / "log"),
+        "RABBITMQ_LOGS": "-",
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(workdir / "enabled_plugins"),
+        "RABBITMQ_CONFIG_FILE": str(workdir / "rabbitmq"),
+        "RABBITMQ_PID_FILE": str(workdir / "rabbitmq.pid"),
+    }
+    proc, log = _spawn("rabbitmq", [exe], workdir, env=env)
+    srv = RabbitServer("rabbitmq", port, proc, workdir, log, {"url": f"amqp://guest:guest@127.0.0.1:{port}/"})
+    srv.extra["epmd_port"] = epmd_port
+    try:
+        wait_port(port, proc, name="rabbitmq-server")
+    except BaseException:
+        srv.stop()
+        raise
+    return srv
+
+
+@dataclass
+class RabbitServer(Server):
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        # the script, the Erlang VM and its helpers share the process group started for them
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        # epmd refuses to stop while the node is still registered (the VM may outlive the script by a
+        # few seconds): ask again until it stops or is gone
+        epmd = shutil.which("epmd") or "/usr/lib/erlang/bin/epmd"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                out = subprocess.run(
+                    [epmd, "-port", str(self.extra["epmd_port"]), "-kill"],
+                    capture_output=True,
+                    timeout=10,
+                    check=False,
+                )
+            except (OSError, subprocess.SubprocessError):
+                return
+            if b"not allowed" not in out.stdout + out.stderr:
+                return
+            time.sleep(0.5)
+
+
 def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
     if not FERRETDB_BIN.exists():
         raise MissingTool("FerretDB not built: run `make deps` (builds FerretDB v1.24.2 with Go once)")

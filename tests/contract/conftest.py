@@ -15,8 +15,16 @@ import httpx
 import pytest
 from devstack.gateway import render_gateway
 from devstack.nginx import render_nginx_runtime, set_pdf_share, start_nginx
+from devstack.polling import wait_until_sync
 from devstack.routes import NginxSettings, limits_from_env
-from devstack.servers import Server, free_port, start_gateway_errors, start_service, start_traefik
+from devstack.servers import (
+    Server,
+    free_port,
+    start_gateway_errors,
+    start_redis,
+    start_service,
+    start_traefik,
+)
 
 #: every backend the gateway fronts; black-box tests iterate this list
 SERVICES = {
@@ -63,17 +71,41 @@ def gateway_errors(test_tmp: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def stack(mongodb_url: str, redis_url: str, test_tmp: Path, gateway_errors: str) -> Iterator[Stack]:
-    runtime = test_tmp / "stack"
+    yield from run_stack(test_tmp / "stack", {"MONGODB_URL": mongodb_url, "REDIS_URL": redis_url})
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_stack(
+    mongodb_url: str, rabbitmq_url: str, test_tmp: Path, gateway_errors: str
+) -> Iterator[Stack]:
+    """The same stack with its events on RabbitMQ (BROKER_URL=amqp://...): own Redis, own databases."""
+    redis = start_redis(test_tmp / "rabbitmq-stack-redis")
+    try:
+        yield from run_stack(
+            test_tmp / "rabbitmq-stack",
+            {
+                "MONGODB_URL": mongodb_url,
+                "REDIS_URL": redis.url,
+                "BROKER_URL": rabbitmq_url,
+                "CORE_API_MONGODB_DB": "contract_core_rmq",
+                "PDF_SERVICE_MONGODB_DB": "contract_pdf_rmq",
+            },
+        )
+    finally:
+        redis.stop()
+
+
+def run_stack(runtime: Path, overrides: dict[str, str]) -> Iterator[Stack]:
+    """core-api, pdf-service, the PDF worker and Traefik on free ports; yields once all answer."""
     env = {
         **os.environ,
         "ENVIRONMENT": "test",
-        "MONGODB_URL": mongodb_url,
-        "REDIS_URL": redis_url,
         "CORE_API_MONGODB_DB": "contract_core",
         "PDF_SERVICE_MONGODB_DB": "contract_pdf",
         "CORE_API_WORKERS": "1",
         "PDF_SERVICE_WORKERS": "1",
         "PDF_WORKER_METRICS_PORT": "0",  # any free port, never 4101 (a running `make up` has it)
+        **overrides,
     }
     ports = {name: free_port() for name in SERVICES}
     for name, spec in SERVICES.items():
@@ -111,6 +143,14 @@ def stack(mongodb_url: str, redis_url: str, test_tmp: Path, gateway_errors: str)
         s = Stack(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{internal}", started, env, runtime, workers)
         s.wait_routed("/api/v1/health")
         s.wait_routed("/api/v1/pdf-service/health")
+        # on RabbitMQ a queue only takes what is published once it exists: the worker must be consuming
+        worker = workers["pdf-worker"]
+        wait_until_sync(
+            lambda: "pdf worker consuming" in worker.log_tail(400) or worker.proc.poll() is not None,
+            timeout=300,
+            what="the PDF worker consuming",
+        )
+        assert worker.proc.poll() is None, worker.log_tail()
         yield s
     finally:
         if traefik:

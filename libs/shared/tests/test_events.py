@@ -14,16 +14,17 @@ from shared.events import (
     PDF_GENERATED,
     PDF_REQUESTED,
     DeliveryPolicy,
+    EventBus,
     PdfGeneratedV1,
     PdfRequestedV1,
     PermanentError,
+    broker_kind,
     create_event_bus,
     event_json_schema,
     export_json_schemas,
     new_event,
     parse_event,
 )
-from shared.events.redis_streams import RedisStreamsEventBus
 from shared.logging import get_request_id, request_id_var
 
 FAST = DeliveryPolicy(
@@ -45,9 +46,9 @@ def requested(job_id: str = "job-0001") -> PdfRequestedV1:
 
 @pytest.fixture
 def make_bus(redis_url, unique_name):
-    buses: list[RedisStreamsEventBus] = []
+    buses: list[EventBus] = []
 
-    def make(**kw) -> RedisStreamsEventBus:
+    def make(**kw) -> EventBus:
         kw.setdefault("service_name", "svc")
         kw.setdefault("policy", FAST)
         bus = create_event_bus(redis_url, stream_prefix=f"t{unique_name}:", **kw)
@@ -112,10 +113,19 @@ def test_exported_json_schemas_validate_real_messages_and_reject_broken_ones(tmp
     )
 
 
-def test_factory_picks_the_implementation_from_the_url(redis_url):
-    assert isinstance(create_event_bus(redis_url, service_name="s"), RedisStreamsEventBus)
-    with pytest.raises(ValueError, match="no EventBus implementation for amqp://"):
-        create_event_bus("amqp://guest@localhost/", service_name="s")
+@pytest.mark.fast
+def test_the_broker_is_chosen_by_the_url_scheme():
+    from faststream.rabbit import RabbitBroker
+    from faststream.redis import RedisBroker
+
+    assert broker_kind("redis://localhost:6379/0") == "redis" and broker_kind("amqp://guest@h/") == "rabbit"
+    assert isinstance(EventBus("redis://localhost:1/0", service_name="s").broker, RedisBroker)
+    rabbit = EventBus("amqp://guest:guest@localhost:1/", service_name="s", dedupe_url="redis://localhost:1/0")
+    assert isinstance(rabbit.broker, RabbitBroker)
+    with pytest.raises(ValueError, match="needs dedupe_url"):
+        EventBus("amqp://guest@localhost/", service_name="s")
+    with pytest.raises(ValueError, match="no event broker for kafka://"):
+        create_event_bus("kafka://localhost:9092", service_name="s")
 
 
 def test_consumer_names_are_unique_per_bus(redis_url):
@@ -198,7 +208,7 @@ async def test_permanent_errors_and_invalid_messages_go_to_the_dead_letter_strea
     async with bus:
         await bus.publish(PDF_GENERATED, new_event(generated(), empresa_id="emp1"))
         # a message that is not an envelope at all, published by someone else
-        await bus._broker.publish({"hello": "world"}, stream=bus.stream(PDF_GENERATED))
+        await bus.broker.publish({"hello": "world"}, stream=bus.stream(PDF_GENERATED))
         dlq = bus.dead_letter_stream(PDF_GENERATED)
 
         async def both_dead():

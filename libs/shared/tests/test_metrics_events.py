@@ -14,12 +14,12 @@ from shared.events import (
     PDF_GENERATED,
     PDF_REQUESTED,
     DeliveryPolicy,
+    EventBus,
     PdfGeneratedV1,
     PdfRequestedV1,
     create_event_bus,
     new_event,
 )
-from shared.events.redis_streams import RedisStreamsEventBus
 
 FAST = DeliveryPolicy(
     max_deliveries=3, backoff_initial=0.02, backoff_max=0.1, claim_idle_ms=400, polling_interval_ms=20
@@ -39,7 +39,7 @@ def generated(job_id: str = "job-0001") -> PdfGeneratedV1:
 
 @pytest.fixture
 def make_bus(redis_url, unique_name):
-    def make(**kw) -> RedisStreamsEventBus:
+    def make(**kw) -> EventBus:
         kw.setdefault("policy", FAST)
         # every test gets its own group names, so counters start at zero for it
         kw.setdefault("service_name", f"svc-{unique_name}")

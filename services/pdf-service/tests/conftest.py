@@ -19,8 +19,14 @@ CLAIM_IDLE_MS = 90_000
 
 
 @pytest.fixture
+def event_broker(request: pytest.FixtureRequest) -> str:
+    """The broker of a test's events: `redis` unless parametrised (indirect) with `rabbitmq`."""
+    return getattr(request, "param", "redis")
+
+
+@pytest.fixture
 def pdf_settings(
-    request: pytest.FixtureRequest, mongodb_url: str, redis_url: str, unique_name: str
+    request: pytest.FixtureRequest, mongodb_url: str, redis_url: str, unique_name: str, event_broker: str
 ) -> PdfServiceSettings:
     """`@pytest.mark.pdf_timing(render_timeout_seconds=..., event_claim_idle_ms=...)` overrides the
     generous defaults (a test of the render time limit, of a worker's crash recovery)."""
@@ -34,6 +40,7 @@ def pdf_settings(
         mongodb_db=f"t_pdf_{unique_name}",
         log_json=False,
         event_stream_prefix=f"t{unique_name}:",
+        broker_url=request.getfixturevalue("rabbitmq_url") if event_broker == "rabbitmq" else None,
         **timing,
     )
 

@@ -38,7 +38,7 @@ class BaseServiceSettings(BaseSettings):
     broker_url: str | None = Field(
         default=None,
         validation_alias="BROKER_URL",
-        description="EventBus broker URL (redis://, amqp://, kafka://); defaults to REDIS_URL",
+        description="event broker URL: redis:// (Redis Streams) or amqp:// (RabbitMQ); defaults to REDIS_URL",
     )
     jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), validation_alias="JWT_SECRET")
     jwt_issuer: str = Field(default="outdoor-core-api", validation_alias="JWT_ISSUER")

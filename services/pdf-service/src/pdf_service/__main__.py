@@ -16,8 +16,9 @@ ASYNCAPI_FILE = Path("docs/asyncapi/pdf-service.json")
 
 @click.command(
     name="worker",
-    help="Consume PDF jobs from Redis Streams and render them; serves /metrics and health on "
-    "PDF_WORKER_METRICS_HOST:PDF_WORKER_METRICS_PORT. SIGTERM finishes the current jobs, then exits.",
+    help="Consume PDF jobs from the event broker (BROKER_URL: Redis Streams or RabbitMQ) and render them, "
+    "as a FastStream app serving /metrics and health on PDF_WORKER_METRICS_HOST:PDF_WORKER_METRICS_PORT. "
+    "SIGTERM finishes the current jobs, then exits.",
 )
 @click.option(
     "--metrics-port",

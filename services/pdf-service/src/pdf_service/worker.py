@@ -1,9 +1,17 @@
-"""The PDF worker process: a FastStream consumer of `pdf.requested` (run `pdf-service worker`).
+"""The PDF worker process: a FastStream application consuming `pdf.requested` (run `pdf-service worker`).
+
+`worker_app` is FastStream's `AsgiFastStream`: the broker (Redis Streams or RabbitMQ, by
+BROKER_URL) plus the ASGI routes `/metrics` (Basic Auth) and `/api/v1/health[/ready]`; its lifespan
+opens MongoDB, warms the renderer up and closes them. (No `/asyncapi` route: FastStream's page loads
+its viewer from a CDN and adds a "try it out" endpoint that publishes; the document is generated
+into docs/asyncapi by `pdf-service asyncapi`.)
+uvicorn serves it on the socket `worker_metrics.prepare` bound, and owns the signals: SIGTERM/SIGINT
+stop reading, let the documents in flight finish (bounded by the broker's graceful timeout, the
+render time limit + 5 s), acknowledge them and exit. SIGKILL loses nothing: the unacknowledged
+message is claimed by another worker after EVENT_CLAIM_IDLE_MS (RabbitMQ requeues it at once).
 
 Procfile: `pdf-worker: python -m pdf_service worker`. Run as many as you like: they share the
-consumer group, each with its own consumer name. SIGTERM/SIGINT: stop reading, let the document in
-flight finish (bounded by the render time limit), acknowledge it, exit. SIGKILL loses nothing: the
-unacknowledged message is claimed by another worker after EVENT_CLAIM_IDLE_MS.
+consumer group, each with its own consumer name.
 """
 
 from __future__ import annotations
@@ -13,11 +21,13 @@ import contextlib
 import json
 import logging
 import signal
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from beanie import init_beanie
+from faststream.asgi import AsgiFastStream
 from shared.documents.isolated import IsolatedRenderer
 from shared.events import EventBus, bus_from_settings
 from shared.infra import mongo_client
@@ -27,7 +37,7 @@ from shared.metrics import initialise_series
 from pdf_service.domain.jobs import PdfJob, PdfJobProcessor
 from pdf_service.lib.storage import DocumentStore
 from pdf_service.settings import PdfServiceSettings
-from pdf_service.worker_metrics import MetricsEndpoint, WorkerMetricsSetup
+from pdf_service.worker_metrics import WorkerMetricsSetup
 from pdf_service.worker_metrics import build_app as build_metrics_app
 
 log = logging.getLogger("pdf_service.worker")
@@ -55,45 +65,42 @@ def build_worker(settings: PdfServiceSettings, **bus_options: Any) -> Worker:
     return Worker(settings, bus, processor, mongo)
 
 
-async def run_worker(
-    settings: PdfServiceSettings,
-    stop: asyncio.Event | None = None,
-    metrics: WorkerMetricsSetup | None = None,
-) -> None:
-    """Run until `stop` is set or SIGTERM/SIGINT arrives; serve /metrics if `metrics` has a socket."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    worker = build_worker(settings)
-    db = worker.mongo[settings.mongodb_db]
-    await init_beanie(database=db, document_models=[PdfJob])
-    await DocumentStore(db).ensure_indexes()
-    await asyncio.to_thread(IsolatedRenderer.warm_up)
-    initialise_series(renderers=("pdf-service",), jobs=("pdf",))  # from the first scrape on
-    endpoint = None
-    if metrics is not None and metrics.sock is not None:
-        endpoint = MetricsEndpoint(metrics_app(settings, worker), metrics.sock)
-        await endpoint.start()
-        log.info("pdf worker metrics on %s", "{}:{}".format(*metrics.sock.getsockname()[:2]))
-    elif metrics is not None and metrics.problem:
-        log.error("pdf worker runs without /metrics: %s", metrics.problem)
-    try:
-        async with worker.bus:
-            log.info("pdf worker consuming", extra={"consumer": worker.bus.consumer_name})
-            await stop.wait()
-            log.info("pdf worker stopping: finishing the document in flight")
-    finally:
-        # the endpoint stops last, so a scrape during shutdown still sees the final counts
-        if endpoint is not None:
-            await endpoint.stop()
-        await worker.mongo.close()
-        log.info("pdf worker stopped")
+def worker_app(settings: PdfServiceSettings, worker: Worker) -> AsgiFastStream:
+    """The worker as a FastStream ASGI application (nothing runs until it is served)."""
+    bus = worker.bus
+
+    @contextlib.asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        db = worker.mongo[settings.mongodb_db]
+        await init_beanie(database=db, document_models=[PdfJob])
+        await DocumentStore(db).ensure_indexes()
+        await asyncio.to_thread(IsolatedRenderer.warm_up)
+        initialise_series(renderers=("pdf-service",), jobs=("pdf",))  # from the first scrape on
+        await bus.before_start()
+        try:
+            yield  # FastStream starts the broker here, and stops it (graceful) before we go on
+        finally:
+            await bus.close()
+            await worker.mongo.close()
+            log.info("pdf worker stopped")
+
+    async def consuming() -> None:
+        await bus.after_start()
+        log.info("pdf worker consuming", extra={"consumer": bus.consumer_name, "broker": bus.kind})
+
+    http = metrics_app(settings, worker)
+    return AsgiFastStream(
+        bus.broker,
+        asgi_routes=[(path, http) for path in ("/metrics", "/api/v1/health", "/api/v1/health/ready")],
+        lifespan=lifespan,
+        after_startup=[consuming],
+        logger=logging.getLogger("pdf_service.worker"),
+    )
 
 
 def metrics_app(settings: PdfServiceSettings, worker: Worker) -> Any:
-    """The worker's /metrics and health app; readiness pings MongoDB and the broker."""
+    """`/metrics` and health (a small Litestar app, the services' own controllers); readiness pings
+    MongoDB and the broker."""
 
     async def mongodb(_: Any) -> None:
         await worker.mongo.admin.command("ping")
@@ -101,7 +108,53 @@ def metrics_app(settings: PdfServiceSettings, worker: Worker) -> Any:
     async def broker(_: Any) -> None:
         await worker.bus.ping()
 
-    return build_metrics_app(settings, {"mongodb": mongodb, "redis": broker})
+    return build_metrics_app(settings, {"mongodb": mongodb, "broker": broker})
+
+
+async def run_worker(
+    settings: PdfServiceSettings,
+    stop: asyncio.Event | None = None,
+    metrics: WorkerMetricsSetup | None = None,
+    started: asyncio.Event | None = None,
+) -> None:
+    """Serve the worker app until SIGTERM/SIGINT (or `stop` is set); without a metrics socket it
+    runs the same app's lifespan without HTTP. `started` is set once the broker consumes."""
+    worker = build_worker(settings)
+    app = worker_app(settings, worker)
+    if started is not None:
+
+        @app.after_startup
+        async def _consuming() -> None:
+            started.set()
+
+    stop = stop or asyncio.Event()
+    if metrics is not None and metrics.sock is not None:
+        import uvicorn
+
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", server_header=False)
+        server = uvicorn.Server(config)
+        # uvicorn handles SIGTERM/SIGINT (graceful shutdown), then raises the signal again under the
+        # handlers it found: let that one be a no-op, so a graceful stop exits 0
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError):  # not the main thread (tests): nothing to replace
+                signal.signal(sig, lambda *_: None)
+        log.info("pdf worker metrics on %s", "{}:{}".format(*metrics.sock.getsockname()[:2]))
+        serving = asyncio.create_task(server.serve(sockets=[metrics.sock]))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True  # a no-op when uvicorn stopped on a signal
+        stopping.cancel()
+        await serving
+        return
+    if metrics is not None and metrics.problem:
+        log.error("pdf worker runs without /metrics: %s", metrics.problem)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with app.start_lifespan_context():
+        await stop.wait()
+        log.info("pdf worker stopping: finishing the documents in flight")
 
 
 def main(settings: PdfServiceSettings | None = None, metrics: WorkerMetricsSetup | None = None) -> None:

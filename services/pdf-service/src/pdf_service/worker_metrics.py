@@ -2,7 +2,8 @@
 `GET /api/v1/health` (liveness) / `/api/v1/health/ready` (MongoDB and Redis), on
 PDF_WORKER_METRICS_HOST:PDF_WORKER_METRICS_PORT (default 127.0.0.1:4101).
 
-A tiny Litestar app served by uvicorn in the worker's event loop, beside the FastStream consumer.
+A tiny Litestar app (the services' own metrics and health controllers), mounted as ASGI routes of
+the worker's FastStream application (`pdf_service.worker.worker_app`).
 
 Metrics are kept in prometheus-client's multiprocess mode, in a directory per worker instance
 (`PDF_WORKER_MULTIPROC_DIR`, default `<tmp>/prometheus-pdf-service-worker-<port>`), so several
@@ -19,13 +20,11 @@ This module imports neither prometheus-client nor Litestar at import time, on pu
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from pdf_service.settings import PdfServiceSettings
 
 if TYPE_CHECKING:
-    import uvicorn
     from litestar import Litestar
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -125,44 +123,3 @@ def build_app(settings: PdfServiceSettings, checks: dict[str, Any]) -> Litestar:
         logging_config=None,
         debug=False,
     )
-
-
-def _server_class() -> type[uvicorn.Server]:
-    import uvicorn
-
-    class WorkerMetricsServer(uvicorn.Server):
-        """uvicorn without its signal handling: the worker owns SIGTERM/SIGINT."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield
-
-    return WorkerMetricsServer
-
-
-class MetricsEndpoint:
-    """Serve the app on the pre-bound socket while the worker runs."""
-
-    def __init__(self, app: Litestar, sock: socket.socket) -> None:
-        import uvicorn
-
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False)
-        self._server = _server_class()(config)
-        self._sock = sock
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="worker-metrics")
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()  # re-raise why it stopped
-                raise RuntimeError("the worker's metrics server stopped while starting")
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._task, 5)
-        self._task = None

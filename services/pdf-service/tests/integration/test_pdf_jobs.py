@@ -1,4 +1,5 @@
-"""The async PDF path with a real worker, Redis, FerretDB (GridFS) and WeasyPrint."""
+"""The async PDF path with a real worker, Redis, FerretDB (GridFS) and WeasyPrint; request → render →
+outcome on both brokers (Redis Streams and RabbitMQ, `event_broker`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 from pdf_service.lib.storage import DocumentStore, document_id_for
 from pdf_service.worker import run_worker
+from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 from shared.documents.samples import sample_snapshot
 from shared.events import (
@@ -67,10 +69,15 @@ async def core_api(pdf_settings) -> AsyncIterator[CoreApiSide]:
 
 @pytest.fixture
 async def worker(pdf_settings) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(pdf_settings, stop))
-    await asyncio.sleep(0.5)
-    assert not task.done(), task.exception() if task.done() else None
+    stop, started = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_worker(pdf_settings, stop, started=started))
+
+    async def consuming() -> bool:
+        assert not task.done(), task.exception() if task.done() else None
+        return started.is_set()
+
+    # on RabbitMQ a queue only gets what is published once it exists: wait until the worker consumes
+    await wait_until(consuming, timeout=120, what="the worker consuming")
     yield
     stop.set()
     await asyncio.wait_for(task, 60)
@@ -83,6 +90,10 @@ async def pdf_db(pdf_settings):
     await client.close()
 
 
+BOTH_BROKERS = pytest.mark.parametrize("event_broker", ["redis", "rabbitmq"], indirect=True)
+
+
+@BOTH_BROKERS
 async def test_requested_pdf_is_generated_stored_and_downloadable(
     core_api, worker, pdf_client, token_for, pdf_db
 ):
@@ -133,7 +144,18 @@ async def test_routes_are_scoped_by_empresa_and_need_a_token(core_api, worker, p
     ).status_code == 404
 
 
-async def test_duplicate_deliveries_store_one_document(core_api, worker, pdf_db, pdf_settings):
+@BOTH_BROKERS
+async def test_duplicate_deliveries_store_one_document(core_api, worker, pdf_db, pdf_settings, event_broker):
+    def handled() -> float:
+        return sum(
+            REGISTRY.get_sample_value(
+                "events_consumed_total", {"topic": PDF_REQUESTED, "group": "pdf-service", "outcome": outcome}
+            )
+            or 0.0
+            for outcome in ("success", "duplicate")
+        )
+
+    before = handled()  # the worker runs in this process: its counters are ours
     job_id = uuid.uuid4().hex
     first = await core_api.request(job_id)
     await core_api.request(job_id)  # same job, new event id (a client retried)
@@ -142,6 +164,8 @@ async def test_duplicate_deliveries_store_one_document(core_api, worker, pdf_db,
 
     async def all_three_handled():
         # every delivery read by the worker's group and acknowledged: the duplicates ran through
+        if event_broker == "rabbitmq":
+            return handled() - before == 3
         stream = f"{pdf_settings.event_stream_prefix}{PDF_REQUESTED}"
         backlog = await sample_stream_backlog(core_api.bus.redis, stream, groups={"pdf-service"})
         return backlog.get("pdf-service") == {"pending": 0, "lag": 0}

@@ -1,9 +1,11 @@
-"""EventBus (publish / subscribe over FastStream), the event envelope and the event schemas."""
+"""Events on FastStream: the broker chosen by URL (`EventBus`), the delivery middleware, the envelope
+and the event schemas."""
 
-from shared.events.bus import (
+from shared.events.bus import EventBus, broker_kind, bus_from_settings, create_event_bus
+from shared.events.delivery import (
     DeadLetter,
     DeliveryPolicy,
-    EventBus,
+    EventDelivery,
     Handler,
     PermanentError,
     StreamLimits,
@@ -21,7 +23,6 @@ from shared.events.envelope import (
     register_event,
     registered_events,
 )
-from shared.events.factory import bus_from_settings, create_event_bus, register_backend
 from shared.events.pdf import (
     PDF_FAILED,
     PDF_GENERATED,
@@ -39,6 +40,7 @@ __all__ = [
     "DeadLetter",
     "DeliveryPolicy",
     "EventBus",
+    "EventDelivery",
     "EventEnvelope",
     "EventPayload",
     "Handler",
@@ -49,6 +51,7 @@ __all__ = [
     "StreamLimits",
     "Subscription",
     "UnsupportedSchemaVersion",
+    "broker_kind",
     "bus_from_settings",
     "create_event_bus",
     "current_event",
@@ -58,7 +61,6 @@ __all__ = [
     "new_event",
     "parse_event",
     "payload_type",
-    "register_backend",
     "register_event",
     "registered_events",
 ]

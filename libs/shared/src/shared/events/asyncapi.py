@@ -19,9 +19,9 @@ def declared_asyncapi(
     description: str | None = None,
 ) -> dict[str, Any]:
     """AsyncAPI for a service described by the topics it publishes and consumes (nothing connects)."""
-    from shared.events.factory import create_event_bus
+    from shared.events.bus import EventBus
 
-    bus = create_event_bus(url, service_name=service_name, consumer_name=PLACEHOLDER_CONSUMER)
+    bus = EventBus(url, service_name=service_name, consumer_name=PLACEHOLDER_CONSUMER)
 
     async def _documented_only(event: EventEnvelope[Any]) -> None:  # never runs
         raise NotImplementedError
