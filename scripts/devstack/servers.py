@@ -122,7 +122,9 @@ def start_redis(workdir: Path, port: int | None = None, persist: bool = False) -
     return Server("redis", port, proc, workdir, log, {"url": f"redis://127.0.0.1:{port}/0"})
 
 
-def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
+def start_ferretdb(workdir: Path, port: int | None = None, busy_timeout_ms: int | None = None) -> Server:
+    """FerretDB (SQLite handler). `busy_timeout_ms`: how long a writer waits for SQLite's write lock
+    before FerretDB answers `SQLITE_BUSY` (FerretDB's default: 10 s; tests provoke it sooner)."""
     if not FERRETDB_BIN.exists():
         raise MissingTool("FerretDB not built: run `make deps` (builds FerretDB v1.24.2 with Go once)")
     port = port or free_port()
@@ -131,7 +133,8 @@ def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
     args = [
         str(FERRETDB_BIN),
         "--handler=sqlite",
-        f"--sqlite-url=file:{data}/",
+        f"--sqlite-url=file:{data}/"
+        + (f"?_pragma=busy_timeout({busy_timeout_ms})" if busy_timeout_ms else ""),
         f"--listen-addr=127.0.0.1:{port}",
         "--telemetry=disable",
         "--debug-addr=-",

@@ -15,6 +15,9 @@ One middleware, for every POST route (except the token routes, below):
   keeps it, and a dead process stops renewing it: a retry runs again at most ~15 s later.
 - 5xx answers are not stored (the retry should run again), nor are 2xx/4xx answers of a request
   whose lease was lost meanwhile.
+- A process killed after saving but before keeping the answer: documents created under a key get
+  `_id`s derived from it (`repository.new_id`), so the retry (the gateway replays a POST that
+  carries a key) collides with what the first run saved and answers with it — one record.
 - Expiry without TTL indexes: a record past `keep_until` is treated as absent (and replaced) when
   its key comes again, and `prune()` (run by the periodic sweep) deletes the old ones.
 
@@ -40,7 +43,7 @@ from shared.errors import error_responses
 
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
-from core_api.lib.repository import holding
+from core_api.lib.repository import holding, idempotency_scope
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -94,8 +97,12 @@ class IdempotencyMiddleware:
                 db, f"idempotency:{record_id}", "this Idempotency-Key", wait=WAIT, renew=True
             ) as lease:
                 stored = await records.find_one({"_id": record_id})
+                #: what the ids of documents created under the key derive from (`new_id`)
+                id_seed = record_id
                 if stored is not None and stored["keep_until"] <= utcnow():
                     await records.delete_one({"_id": record_id})
+                    # a new use of an expired key creates new documents, not its old ones
+                    id_seed = f"{record_id}|{stored['created_at'].isoformat()}"
                     stored = None
                 if stored is not None:
                     if stored["fingerprint"] != fingerprint:
@@ -107,7 +114,13 @@ class IdempotencyMiddleware:
                 async def capture(message: Message) -> None:
                     sent.append(message)
 
-                await self.app(scope, _replaying(body, receive), capture)
+                # documents created under the key get ids derived from it (`repository.new_id`):
+                # a run after one that died before keeping its answer finds what that one saved
+                token = idempotency_scope.set((id_seed, {}))
+                try:
+                    await self.app(scope, _replaying(body, receive), capture)
+                finally:
+                    idempotency_scope.reset(token)
                 start = next((m for m in sent if m["type"] == "http.response.start"), None)
                 if start is not None and start["status"] < 500 and not lease.released:
                     lease.check()
