@@ -206,6 +206,9 @@ class Load:
         self, op: str, method: str, path: str, tenant: Tenant | None, **kw
     ) -> httpx.Response | None:  # noqa: ANN003
         headers = {"authorization": f"Bearer {tenant.token}"} if tenant else {}
+        if method == "POST":
+            # as a well-behaved client does: a POST the gateway replays (its worker died) runs once
+            headers["Idempotency-Key"] = str(uuid.uuid4())
         start = time.monotonic()
         try:
             r = await self.client.request(method, path, headers=headers, **kw)
