@@ -211,3 +211,23 @@ def start_service(
     raise TimeoutError(
         f"{name} not healthy within {timeout}s (load average {load}):\n{srv.log_tail() or '(no output yet)'}"
     )
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The uvicorn workers of a `serve` parent: its direct children that run the same command
+    (forked, see shared.metrics_process.forked_workers) or multiprocessing's spawn entry point
+    (spawned), not multiprocessing's helpers (resource tracker, fork server)."""
+    try:
+        own = Path(f"/proc/{parent}/cmdline").read_bytes()
+        raw = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    pids = []
+    for child in raw:
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if cmdline == own or b"spawn_main" in cmdline:
+            pids.append(int(child))
+    return sorted(pids)

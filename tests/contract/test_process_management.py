@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from devstack.servers import Server, free_port, start_service
+from devstack.servers import Server, free_port, start_service, worker_pids
 from litestar import Litestar, WebSocket, get, websocket
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -80,19 +80,6 @@ if __name__ == "__main__":
 
 
 # ------------------------------------------------------------------ helpers
-def worker_pids(parent: int) -> list[int]:
-    """uvicorn's worker processes: the parent's children spawned by multiprocessing."""
-    pids = []
-    for raw in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
-        try:
-            cmdline = Path(f"/proc/{raw}/cmdline").read_bytes()
-        except FileNotFoundError:
-            continue
-        if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
-            pids.append(int(raw))
-    return sorted(pids)
-
-
 def wait_for(predicate, timeout: float, what: str):  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -17,23 +17,10 @@ from pathlib import Path
 
 import httpx
 from devstack.polling import wait_until_sync
-from devstack.servers import free_port, start_ferretdb, start_service
+from devstack.servers import free_port, start_ferretdb, start_service, worker_pids
 from prometheus_client.mmap_dict import MmapedDict
 
 PASSWORD = "Reboque-Azul-Ventania-42"
-
-
-def worker_pids(parent: int) -> list[int]:
-    """uvicorn's worker processes: the parent's children spawned by multiprocessing."""
-    pids = []
-    for raw in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
-        try:
-            cmdline = Path(f"/proc/{raw}/cmdline").read_bytes()
-        except FileNotFoundError:
-            continue
-        if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
-            pids.append(int(raw))
-    return sorted(pids)
 
 
 def handling(metrics_dir: Path, method: str, path: str) -> list[int]:
