@@ -55,6 +55,11 @@ def test_a_post_with_a_key_whose_worker_is_killed_gets_one_answer_and_one_record
         wait_until_sync(
             lambda: httpx.get(f"{core.url}/api/v1/health/ready", timeout=5).status_code == 200, timeout=180
         )
+        # forked from `serve`, which built the app once (shared.metrics_process.forked_workers), not
+        # spawned: a spawned worker re-imports the whole app, the bulk of a restart's time
+        parent_cmdline = Path(f"/proc/{core.proc.pid}/cmdline").read_bytes()
+        for pid in worker_pids(core.proc.pid):
+            assert Path(f"/proc/{pid}/cmdline").read_bytes() == parent_cmdline
         gw = gateway_factory(
             core_api_url=core.url,
             pdf_service_url=f"http://127.0.0.1:{free_port()}",
