@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from beanie.exceptions import CollectionWasNotInitialized
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.exceptions import HTTPException
@@ -81,6 +82,7 @@ def service_app_config(
             # a transient database/Redis failure is a 503 with Retry-After, any other one a 500
             PyMongoError: transient_error_handler,
             RedisError: transient_error_handler,
+            CollectionWasNotInitialized: transient_error_handler,
             **kwargs.pop("exception_handlers", {}),
         },
         plugins=[

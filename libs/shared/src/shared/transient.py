@@ -5,7 +5,9 @@ was unreachable or too slow (pymongo's `ConnectionFailure` family: `AutoReconnec
 `NetworkTimeout`, `ServerSelectionTimeoutError`; redis-py's `ConnectionError`/`TimeoutError`), or
 FerretDB's SQLite backend gave up waiting for its write lock (`database is locked (SQLITE_BUSY)`,
 an `InternalError` (code 1) once its 10 s busy timeout has passed — a saturated host, not a bug),
-or the server labelled the error retryable itself.
+or the server labelled the error retryable itself, or a worker that started before MongoDB answered
+has not initialised its collections yet (Beanie's `CollectionWasNotInitialized`: the soak's 500s on
+a restarted worker under load).
 
 Two consequences, both here so every caller agrees on them:
 
@@ -25,6 +27,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from beanie.exceptions import CollectionWasNotInitialized
 from litestar import Request, Response
 from litestar.enums import ScopeType
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
@@ -60,6 +63,8 @@ def is_transient(exc: BaseException) -> bool:
     """True when the failure says "try again shortly", not "this request or the code is wrong"."""
     if isinstance(exc, ConnectionFailure | RedisConnectionError | RedisTimeoutError | BusyLoadingError):
         return True
+    if isinstance(exc, CollectionWasNotInitialized):
+        return True  # a worker that started before MongoDB answered, still initialising it
     if isinstance(exc, BulkWriteError):
         errors = exc.details.get("writeErrors", []) if exc.details else []
         return bool(errors) and all(_locked(str(e.get("errmsg", ""))) for e in errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from beanie.exceptions import CollectionWasNotInitialized
 from litestar import Litestar, get, post
 from litestar.testing import TestClient
 from pymongo.errors import (
@@ -30,6 +31,7 @@ def test_busy_sqlite_and_lost_connections_are_transient() -> None:
     assert is_transient(RedisConnectionError("Connection refused"))
     assert is_transient(OperationFailure("not primary", code=10107))
     assert is_transient(BulkWriteError({"writeErrors": [{"index": 0, "code": 1, "errmsg": BUSY}]}))
+    assert is_transient(CollectionWasNotInitialized())  # a worker still initialising MongoDB
 
 
 def test_bugs_and_conflicts_are_not_transient() -> None:

@@ -28,8 +28,10 @@ token answer to whoever repeats a key is a risk a retry does not need.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from litestar import Litestar
@@ -39,11 +41,16 @@ from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from pymongo.errors import PyMongoError
+from shared.atomic import Lease, LeaseLost
 from shared.errors import error_responses
+from shared.transient import retrying
 
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException
 from core_api.lib.repository import holding, idempotency_scope
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -123,27 +130,7 @@ class IdempotencyMiddleware:
                     idempotency_scope.reset(token)
                 start = next((m for m in sent if m["type"] == "http.response.start"), None)
                 if start is not None and start["status"] < 500 and not lease.released:
-                    lease.check()
-                    now = utcnow()
-                    await records.insert_one(
-                        {
-                            "_id": record_id,
-                            "fingerprint": fingerprint,
-                            "status": start["status"],
-                            # FerretDB v1 stores no nested arrays: one subdocument per header
-                            "headers": [
-                                {"name": k.decode("latin-1"), "value": v.decode("latin-1")}
-                                for k, v in start.get("headers", [])
-                                if k.lower() not in _NOT_REPLAYED
-                            ],
-                            "body": b"".join(
-                                m.get("body", b"") for m in sent if m["type"] == "http.response.body"
-                            ),
-                            "path": scope["path"],
-                            "created_at": now,
-                            "keep_until": now + KEEP,
-                        }
-                    )
+                    await _keep(records, lease, record_id, fingerprint, start, sent, scope["path"])
                 for message in sent:
                     await send(message)
         except ConflictException as exc:
@@ -153,6 +140,47 @@ class IdempotencyMiddleware:
                     extra={"header": HEADER, "reason": "in_progress"},
                 ) from None
             raise
+
+
+async def _keep(
+    records: Any,
+    lease: Lease,
+    record_id: str,
+    fingerprint: str,
+    start: Any,
+    sent: list[Message],
+    path: str,
+) -> None:
+    """Keep the answer for replay — unless that cannot be done safely now; the answer is sent anyway.
+
+    The request has run: its answer is true, whatever happens here. A lease that ran out (a request
+    slower than the lease on a saturated host) means a repeat may be running the key already, so its
+    answer is not kept (the repeat's will be; created documents are found again by their ids); a
+    database still failing after the retries only costs the replay. Raising here instead would turn
+    a request that succeeded into an error for its client — and, the response having been built
+    already, into a bare 500 (Litestar refuses to handle an exception after a response started).
+    """
+    try:
+        lease.check()
+        now = utcnow()
+        record = {
+            "_id": record_id,
+            "fingerprint": fingerprint,
+            "status": start["status"],
+            # FerretDB v1 stores no nested arrays: one subdocument per header
+            "headers": [
+                {"name": k.decode("latin-1"), "value": v.decode("latin-1")}
+                for k, v in start.get("headers", [])
+                if k.lower() not in _NOT_REPLAYED
+            ],
+            "body": b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
+            "path": path,
+            "created_at": now,
+            "keep_until": now + KEEP,
+        }
+        await retrying(partial(records.insert_one, record), what="keeping an idempotent answer")
+    except (LeaseLost, PyMongoError) as exc:  # DuplicateKeyError: a repeat kept its answer first
+        log.warning("the answer of %s %s was sent but not kept for replay: %s", HEADER, record_id, exc)
 
 
 def _reused(key: str) -> HTTPException:
