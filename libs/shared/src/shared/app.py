@@ -27,7 +27,7 @@ from shared.metrics_process import drain_seconds, is_draining
 from shared.openapi import OpenAPIContractPlugin, openapi_config, swagger_assets_router
 from shared.preflight import OptionsMiddleware
 from shared.settings import BaseServiceSettings
-from shared.transient import TransientRetryMiddleware, transient_error_handler
+from shared.transient import CancelledRequestMiddleware, TransientRetryMiddleware, transient_error_handler
 
 
 async def _not_draining(_: Any) -> None:
@@ -103,7 +103,12 @@ def service_app_config(
     # request id outermost, then metrics (outside auth, so 401/403 are counted), then the rest
     config.middleware.remove(RequestIdMiddleware)
     metrics_mw = [prometheus_config(settings.service_name).middleware] if with_metrics else []
-    config.middleware[0:0] = [RequestIdMiddleware, *metrics_mw, OptionsMiddleware()]
+    config.middleware[0:0] = [
+        RequestIdMiddleware,
+        CancelledRequestMiddleware,
+        *metrics_mw,
+        OptionsMiddleware(),
+    ]
     # innermost: a read that failed transiently runs again before anything above sees it fail
     config.middleware.append(TransientRetryMiddleware)
     return config

@@ -22,6 +22,7 @@ Two consequences, both here so every caller agrees on them:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -192,3 +193,49 @@ def _empty_body(receive: Receive) -> Receive:
         return await receive()
 
     return _receive
+
+
+class CancelledRequestMiddleware:
+    """A request the server cancels before answering is a 503 with Retry-After, not uvicorn's 500.
+
+    A SIGTERMed `serve` lets in-flight requests finish for `GRACEFUL_SHUTDOWN_SECONDS`, then cancels
+    the rest; uvicorn answers a cancelled request that had not started its response with a bare
+    500 (in the soak: ~200 of them at each parent restart on a saturated host). Nothing was wrong
+    with those requests: the process was going away. Answered here in the error shape instead,
+    then the cancellation goes on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except asyncio.CancelledError:
+            if not started:
+                body = b'{"statusCode":503,"detail":"the server is restarting; retry shortly","extra":{"reason":"shutdown"}}'
+                with contextlib.suppress(Exception):
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": HTTP_503_SERVICE_UNAVAILABLE,
+                            "headers": [
+                                (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                            ],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": body, "more_body": False})
+            raise
