@@ -43,7 +43,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from devstack.servers import ROOT
+from devstack.servers import ROOT, worker_pids
 from devstack.supervisor import program_pid
 
 DATA = Path(os.environ.get("STACK_DATA_DIR", ROOT / ".data"))
@@ -98,20 +98,8 @@ class Tenant:
 
 # ------------------------------------------------------------------ processes
 def children(pid: int) -> list[int]:
-    """uvicorn's workers: the children of a `serve` parent spawned by multiprocessing."""
-    out = []
-    try:
-        raw = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:
-        return []
-    for child in raw:
-        try:
-            cmd = Path(f"/proc/{child}/cmdline").read_bytes()
-        except FileNotFoundError:
-            continue
-        if b"multiprocessing" in cmd and b"resource_tracker" not in cmd:
-            out.append(int(child))
-    return out
+    """uvicorn's workers of a `serve` parent."""
+    return worker_pids(pid)
 
 
 def pid_of(program: str) -> int | None:
@@ -206,6 +194,9 @@ class Load:
         self, op: str, method: str, path: str, tenant: Tenant | None, **kw
     ) -> httpx.Response | None:  # noqa: ANN003
         headers = {"authorization": f"Bearer {tenant.token}"} if tenant else {}
+        if method == "POST":
+            # as a well-behaved client does: a POST the gateway replays (its worker died) runs once
+            headers["Idempotency-Key"] = str(uuid.uuid4())
         start = time.monotonic()
         try:
             r = await self.client.request(method, path, headers=headers, **kw)

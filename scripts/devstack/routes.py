@@ -34,11 +34,16 @@ class Route:
     paths: tuple[str, ...] = ()
     regex: str = ""
     method: str = ""
+    #: a request header that must be present (non-empty) for the route to match
+    header: str = ""
     priority: int | None = None
     middlewares: tuple[str, ...] = ()
     note: str = ""
     #: Traefik's own API/dashboard is not routed in the cluster nor by nginx
     k8s: bool = True
+    #: nginx matches locations by path only: a route that differs from another by method or
+    #: header alone is Traefik's (nginx never retries a POST: `proxy_next_upstream` lacks non_idempotent)
+    nginx: bool = True
 
     @property
     def traefik_rule(self) -> str:
@@ -46,7 +51,11 @@ class Route:
         if self.regex:
             parts.append(f"PathRegexp(`{self.regex}`)")
         rule = " || ".join(parts)
-        return f"{rule} && Method(`{self.method}`)" if self.method else rule
+        if self.method:
+            rule = f"{rule} && Method(`{self.method}`)"
+        if self.header:
+            rule = f"{rule} && HeaderRegexp(`{self.header}`, `.+`)"
+        return rule
 
     @property
     def nginx_regex(self) -> str:
@@ -76,6 +85,20 @@ ROUTES: tuple[Route, ...] = (
         priority=10,
         middlewares=RETRIED,
         note="everything under /api/v1 that no more specific route claims",
+    ),
+    Route(
+        "core-api-idempotent-post",
+        "web",
+        "core-api",
+        prefixes=("/api/v1",),
+        method="POST",
+        header="Idempotency-Key",
+        priority=20,
+        middlewares=(*PUBLIC, "retry-idempotency-key"),
+        nginx=False,
+        note="a POST with an Idempotency-Key is safe to send again: core-api runs it once per key and a "
+        "repeat of one whose worker died mid-request finds what that run saved (core_api.lib.idempotency). "
+        "So a 502 from a worker killed while handling it is retried here, like a GET's",
     ),
     Route(
         "core-api-events",
@@ -292,6 +315,15 @@ def traefik_middlewares(*, kubernetes: bool) -> dict[str, dict]:
                 "attempts": 40 if kubernetes else _env("GATEWAY_RETRY_ATTEMPTS", 40),
                 "initialInterval": "250ms" if kubernetes else _env("GATEWAY_RETRY_INTERVAL", "250ms"),
                 "status": ["502"],
+            }
+        },
+        # the same, and a POST replayed too: only on the route of POSTs that carry an Idempotency-Key
+        "retry-idempotency-key": {
+            "retry": {
+                "attempts": 40 if kubernetes else _env("GATEWAY_RETRY_ATTEMPTS", 40),
+                "initialInterval": "250ms" if kubernetes else _env("GATEWAY_RETRY_INTERVAL", "250ms"),
+                "status": ["502"],
+                "retryNonIdempotentMethod": True,
             }
         },
         "service-metrics-path": {"replacePath": {"path": "/metrics"}},
@@ -562,7 +594,7 @@ def render_nginx(s: NginxSettings | None = None) -> str:
     s = s or NginxSettings()
     lim = s.limits
     public = sorted(
-        (r for r in ROUTES if r.entry == "web"), key=lambda r: -(r.priority or 0)
+        (r for r in ROUTES if r.entry == "web" and r.nginx), key=lambda r: -(r.priority or 0)
     )  # nginx tries regex locations in order: highest Traefik priority first
     # Traefik's burst is the bucket size; nginx's is the excess over the first request (burst=N nodelay
     # lets N+1 through at once, measured), hence burst - 1

@@ -191,7 +191,9 @@ class RabbitServer(Server):
             time.sleep(0.5)
 
 
-def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
+def start_ferretdb(workdir: Path, port: int | None = None, busy_timeout_ms: int | None = None) -> Server:
+    """FerretDB (SQLite handler). `busy_timeout_ms`: how long a writer waits for SQLite's write lock
+    before FerretDB answers `SQLITE_BUSY` (FerretDB's default: 10 s; tests provoke it sooner)."""
     if not FERRETDB_BIN.exists():
         raise MissingTool("FerretDB not built: run `make deps` (builds FerretDB v1.24.2 with Go once)")
     port = port or free_port()
@@ -200,7 +202,8 @@ def start_ferretdb(workdir: Path, port: int | None = None) -> Server:
     args = [
         str(FERRETDB_BIN),
         "--handler=sqlite",
-        f"--sqlite-url=file:{data}/",
+        f"--sqlite-url=file:{data}/"
+        + (f"?_pragma=busy_timeout({busy_timeout_ms})" if busy_timeout_ms else ""),
         f"--listen-addr=127.0.0.1:{port}",
         "--telemetry=disable",
         "--debug-addr=-",
@@ -277,3 +280,23 @@ def start_service(
     raise TimeoutError(
         f"{name} not healthy within {timeout}s (load average {load}):\n{srv.log_tail() or '(no output yet)'}"
     )
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The uvicorn workers of a `serve` parent: its direct children that run the same command
+    (forked, see shared.metrics_process.forked_workers) or multiprocessing's spawn entry point
+    (spawned), not multiprocessing's helpers (resource tracker, fork server)."""
+    try:
+        own = Path(f"/proc/{parent}/cmdline").read_bytes()
+        raw = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    pids = []
+    for child in raw:
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if cmdline == own or b"spawn_main" in cmdline:
+            pids.append(int(child))
+    return sorted(pids)

@@ -30,6 +30,9 @@ class Backend:
     def __init__(self, port: int) -> None:
         self.port = port
         self.hits: Counter[str] = Counter()
+        #: a POST to /api/v1/dies dies only on its first attempt (else on every attempt)
+        self.dies_once = False
+        self.bodies: list[bytes] = []
         self.server: ThreadingHTTPServer | None = None
 
     def start(self) -> None:
@@ -49,11 +52,11 @@ class Backend:
 
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                if length:
-                    self.rfile.read(length)
+                backend.bodies.append(self.rfile.read(length) if length else b"")
                 key = f"{self.command} {self.path}"
                 backend.hits[key] += 1
-                if self.path == "/api/v1/dies" and (self.command == "POST" or backend.hits[key] == 1):
+                dies_every_time = self.command == "POST" and not backend.dies_once
+                if self.path == "/api/v1/dies" and (dies_every_time or backend.hits[key] == 1):
                     # a worker killed while handling the request: the connection is reset, no answer
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.connection.close()
@@ -124,6 +127,27 @@ def test_a_get_whose_backend_died_mid_request_is_retried_a_post_is_not(tmp_path:
             posted = client.post("/api/v1/dies", json={"a": 1})
             assert posted.status_code == 502
             assert backend.hits["POST /api/v1/dies"] == 1  # never replayed: it may have been saved
+    finally:
+        backend.stop()
+        traefik.stop()
+
+
+def test_a_post_with_an_idempotency_key_whose_backend_died_is_replayed(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The key makes the replay safe (core-api runs a key once): the gateway retries such a POST."""
+    backend = Backend(free_port())
+    backend.start()
+    url, traefik = start_gateway(tmp_path, backend.port, monkeypatch)
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            backend.dies_once = True
+            posted = client.post("/api/v1/dies", json={"a": 1}, headers={"Idempotency-Key": "k-1"})
+            assert posted.status_code == 201, posted.text
+            assert backend.hits["POST /api/v1/dies"] == 2  # the first attempt died, the replay answered
+            assert backend.bodies[-1] == b'{"a":1}'  # the body is sent again, whole
+            backend.dies_once = False
+            without_key = client.post("/api/v1/dies", json={"a": 1})
+            assert without_key.status_code == 502  # no key: still never replayed
+            assert backend.hits["POST /api/v1/dies"] == 3
     finally:
         backend.stop()
         traefik.stop()

@@ -51,8 +51,12 @@ def test_every_route_is_in_every_gateway():
         assert list(traefik[route.name].get("middlewares", [])) == list(route.middlewares)
         if route.k8s:
             assert (route.traefik_rule, route.priority) in k8s, route.name
-        if route.entry == "web" or route.service in ("core-api", "pdf-service"):
+        if route.nginx and (route.entry == "web" or route.service in ("core-api", "pdf-service")):
             assert f"# {route.name}\n" in nginx, route.name
+        elif not route.nginx:  # a method/header variant of a path route nginx serves already
+            assert (route.header or route.method) and any(
+                other.nginx and other.nginx_regex == route.nginx_regex for other in ROUTES
+            ), route.name
 
 
 def test_nginx_tries_routes_in_traefik_priority_order():

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from beanie.exceptions import CollectionWasNotInitialized
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.exceptions import HTTPException
 from litestar.security.base import AbstractSecurityConfig
 from litestar.types import ControllerRouterHandler, Middleware
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 
 from shared.errors import (
     ApiRequest,
-    database_unavailable_handler,
     http_exception_handler,
     internal_error_handler,
 )
@@ -26,6 +27,7 @@ from shared.metrics_process import drain_seconds, is_draining
 from shared.openapi import OpenAPIContractPlugin, openapi_config, swagger_assets_router
 from shared.preflight import OptionsMiddleware
 from shared.settings import BaseServiceSettings
+from shared.transient import CancelledRequestMiddleware, TransientRetryMiddleware, transient_error_handler
 
 
 async def _not_draining(_: Any) -> None:
@@ -77,8 +79,10 @@ def service_app_config(
         exception_handlers={
             HTTPException: http_exception_handler,
             Exception: internal_error_handler,
-            ConnectionFailure: database_unavailable_handler,
-            ServerSelectionTimeoutError: database_unavailable_handler,
+            # a transient database/Redis failure is a 503 with Retry-After, any other one a 500
+            PyMongoError: transient_error_handler,
+            RedisError: transient_error_handler,
+            CollectionWasNotInitialized: transient_error_handler,
             **kwargs.pop("exception_handlers", {}),
         },
         plugins=[
@@ -99,7 +103,14 @@ def service_app_config(
     # request id outermost, then metrics (outside auth, so 401/403 are counted), then the rest
     config.middleware.remove(RequestIdMiddleware)
     metrics_mw = [prometheus_config(settings.service_name).middleware] if with_metrics else []
-    config.middleware[0:0] = [RequestIdMiddleware, *metrics_mw, OptionsMiddleware()]
+    config.middleware[0:0] = [
+        RequestIdMiddleware,
+        CancelledRequestMiddleware,
+        *metrics_mw,
+        OptionsMiddleware(),
+    ]
+    # innermost: a read that failed transiently runs again before anything above sees it fail
+    config.middleware.append(TransientRetryMiddleware)
     return config
 
 

@@ -34,10 +34,13 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from shared.transient import retrying
 
 #: the collection every lease of a database lives in
 LEASES = "leases"
@@ -106,20 +109,25 @@ class Leases:
             started = time.monotonic()
             owner = secrets.token_hex(8)
             expires_at = now + timedelta(seconds=self.ttl)
+            lease_doc = {
+                "_id": key,
+                "owner": owner,
+                "acquired_at": now,
+                "expires_at": expires_at,
+                "taken_over": taken_over,
+            }
             try:
-                await self.collection.insert_one(
-                    {
-                        "_id": key,
-                        "owner": owner,
-                        "acquired_at": now,
-                        "expires_at": expires_at,
-                        "taken_over": taken_over,
-                    }
-                )
+                # a unique insert: a repeat after a transient failure collides if the first try
+                # was applied, and then the lease found is ours (checked by owner below)
+                await retrying(partial(self.collection.insert_one, lease_doc), what=f"lease {key}")
             except DuplicateKeyError:
-                current = await self.collection.find_one({"_id": key})
+                current = await retrying(lambda: self.collection.find_one({"_id": key}), what=f"lease {key}")
                 if current is None:
                     continue  # released in the meantime: try again
+                if current["owner"] == owner:
+                    return Lease(
+                        key, owner, expires_at, started + self.ttl - self.margin, taken_over=taken_over
+                    )
                 if _aware(current["expires_at"]) > now:
                     return None
                 # its holder died (or stalled past its deadline): one of us removes the lease
@@ -167,7 +175,11 @@ class Leases:
             return
         lease.released = True
         if time.monotonic() <= lease.deadline:
-            await self.collection.delete_one({"_id": lease.key, "owner": lease.owner})
+            # by owner: a repeat deletes nothing more (a lease left behind would block its key for `ttl`)
+            await retrying(
+                lambda: self.collection.delete_one({"_id": lease.key, "owner": lease.owner}),
+                what=f"release of {lease.key}",
+            )
 
     async def renew(self, lease: Lease) -> None:
         """Push the lease's expiry out by another `ttl`; only while it is still safely held

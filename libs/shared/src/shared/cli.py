@@ -73,7 +73,12 @@ def serve(
     from uvicorn.config import STARTUP_FAILURE
 
     # before anything imports prometheus-client: workers inherit the variable (see metrics_process)
-    from shared.metrics_process import MetricsAwareMultiprocess, MultiprocessDirBusy, claim_multiprocess_dir
+    from shared.metrics_process import (
+        MetricsAwareMultiprocess,
+        MultiprocessDirBusy,
+        claim_multiprocess_dir,
+        preload_app,
+    )
 
     workers = settings.workers or os.cpu_count() or 1  # type: ignore[attr-defined]
     config = uvicorn.Config(
@@ -102,6 +107,7 @@ def serve(
             print(f"{settings.service_name} serve: {exc}", file=sys.stderr)
             sys.exit(STARTUP_FAILURE)
         if workers > 1:
+            preload_app(config)  # workers are forked from here, with the app already built
             MetricsAwareMultiprocess(config, sockets=sockets).run()
             return
         config.load_app()

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from litestar import MediaType, Request, Response
 from litestar.exceptions import ClientException, HTTPException
 from litestar.openapi import ResponseSpec
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("shared.errors")
 
@@ -300,17 +300,6 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     """Anything unexpected: logged with its traceback, answered 500 without one."""
     log.error("unhandled error during %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal Server Error")
-
-
-def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.warning(
-        "database unavailable during %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc
-    )
-    return error_response(
-        HTTP_503_SERVICE_UNAVAILABLE,
-        "the database is unavailable; retry shortly",
-        headers={"Retry-After": "2"},
-    )
 
 
 class ApiRequest(Request[Any, Any, Any]):

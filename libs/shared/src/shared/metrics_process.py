@@ -20,12 +20,20 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import multiprocessing
 import os
 import re
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from socket import socket
+from typing import Any
 
+import uvicorn.supervisors.multiprocess as uvicorn_multiprocess
+from uvicorn._subprocess import subprocess_started
+from uvicorn.config import Config
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 log = logging.getLogger(__name__)
@@ -112,8 +120,74 @@ def mark_worker_dead(pid: int | None) -> None:
     multiprocess.mark_process_dead(pid)
 
 
+_FORK = multiprocessing.get_context("fork")
+
+
+def preload_app(config: Config) -> None:
+    """Build the app once in the `serve` parent, so workers forked from it start with it built.
+
+    `config.load()` imports the app and calls its factory here (uvicorn skips that in a worker whose
+    config is loaded already); the OpenAPI document, which Litestar builds when first asked (it was
+    7 s of a worker's start-up on this machine under load), is built here too. Nothing here opens
+    a connection: clients are created unconnected and the lifespan (which connects) runs in each
+    worker.
+    """
+    config.load()
+    for app in _litestar_apps(config.loaded_app):
+        app.openapi_schema  # noqa: B018 - built and cached by Litestar's OpenAPI plugin
+
+
+def _litestar_apps(app: Any, depth: int = 0) -> Iterator[Any]:
+    """The Litestar apps inside uvicorn's middleware wrappers (and core-api's listener dispatch)."""
+    from litestar import Litestar
+
+    if isinstance(app, Litestar):
+        yield app
+        return
+    if depth > 8:
+        return
+    for name in ("app", "public", "internal"):
+        inner = getattr(app, name, None)
+        if inner is not None and inner is not app:
+            yield from _litestar_apps(inner, depth + 1)
+
+
+def _forked_subprocess(config: Config, target: Callable[..., None], sockets: list[socket]) -> Any:
+    """uvicorn's `get_subprocess`, with a fork instead of a spawn (the arguments are the same)."""
+    return _FORK.Process(
+        target=subprocess_started,
+        kwargs={"config": config, "target": target, "sockets": sockets, "stdin_fileno": None},
+    )
+
+
+@contextlib.contextmanager
+def forked_workers() -> Iterator[None]:
+    """Workers forked from the parent instead of spawned (uvicorn's fixed choice) while inside.
+
+    Why: a spawned worker imports the whole app again — measured 9 s per import on this 2-core
+    machine under load, two workers at once, so a `serve` restart took 25-30 s before a worker
+    even started its lifespan, and every replaced worker paid it again. Forked from a parent that
+    built the app (`preload_app`), a worker starts at its lifespan. Safe because the parent has no
+    threads, event loop or connections at that point (each worker opens its clients and runs its
+    lifespan itself), and prometheus-client's multiprocess values notice the new pid. Only the `serve` parent enters
+    this (it is a process of its own); `get_subprocess` is looked up by uvicorn's Process at each
+    start, hence the swap of that one name for the life of the supervisor loop.
+    """
+    if sys.platform != "linux" or not hasattr(uvicorn_multiprocess, "get_subprocess"):
+        yield  # an uvicorn without the hook: its own spawn, only slower
+        return
+    original = uvicorn_multiprocess.get_subprocess
+    uvicorn_multiprocess.get_subprocess = _forked_subprocess
+    try:
+        yield
+    finally:
+        uvicorn_multiprocess.get_subprocess = original
+
+
 class MetricsAwareMultiprocess(Multiprocess):
     """uvicorn's worker supervisor (restarts dead workers, SIGHUP reload, TTIN/TTOU) plus:
+
+    - workers forked from this parent, which imported the app (`forked_workers`): fast (re)starts;
 
     - the metrics bookkeeping of a worker that is gone (crashed, killed, replaced or stopped);
     - on SIGTERM, an optional drain (SHUTDOWN_DRAIN_SECONDS): readiness answers 503 while the
@@ -123,6 +197,10 @@ class MetricsAwareMultiprocess(Multiprocess):
       their in-flight requests, new connections are refused (a load balancer retries them
       elsewhere) instead of queueing on a socket nobody will accept from.
     """
+
+    def run(self) -> None:
+        with forked_workers():
+            super().run()
 
     def _forget_gone_workers(self, before: set[int | None]) -> None:
         for pid in before - {p.pid for p in self.processes}:

@@ -15,6 +15,9 @@ One middleware, for every POST route (except the token routes, below):
   keeps it, and a dead process stops renewing it: a retry runs again at most ~15 s later.
 - 5xx answers are not stored (the retry should run again), nor are 2xx/4xx answers of a request
   whose lease was lost meanwhile.
+- A process killed after saving but before keeping the answer: documents created under a key get
+  `_id`s derived from it (`repository.new_id`), so the retry (the gateway replays a POST that
+  carries a key) collides with what the first run saved and answers with it — one record.
 - Expiry without TTL indexes: a record past `keep_until` is treated as absent (and replaced) when
   its key comes again, and `prune()` (run by the periodic sweep) deletes the old ones.
 
@@ -25,8 +28,10 @@ token answer to whoever repeats a key is a risk a retry does not need.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from litestar import Litestar
@@ -36,11 +41,16 @@ from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from pymongo.errors import PyMongoError
+from shared.atomic import Lease, LeaseLost
 from shared.errors import error_responses
+from shared.transient import retrying
 
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException, conflict, invalid, item
-from core_api.lib.repository import holding
+from core_api.lib.repository import holding, idempotency_scope
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -95,8 +105,12 @@ class IdempotencyMiddleware:
                 db, f"idempotency:{record_id}", "this Idempotency-Key", wait=WAIT, renew=True
             ) as lease:
                 stored = await records.find_one({"_id": record_id})
+                #: what the ids of documents created under the key derive from (`new_id`)
+                id_seed = record_id
                 if stored is not None and stored["keep_until"] <= utcnow():
                     await records.delete_one({"_id": record_id})
+                    # a new use of an expired key creates new documents, not its old ones
+                    id_seed = f"{record_id}|{stored['created_at'].isoformat()}"
                     stored = None
                 if stored is not None:
                     if stored["fingerprint"] != fingerprint:
@@ -108,30 +122,16 @@ class IdempotencyMiddleware:
                 async def capture(message: Message) -> None:
                     sent.append(message)
 
-                await self.app(scope, _replaying(body, receive), capture)
+                # documents created under the key get ids derived from it (`repository.new_id`):
+                # a run after one that died before keeping its answer finds what that one saved
+                token = idempotency_scope.set((id_seed, {}))
+                try:
+                    await self.app(scope, _replaying(body, receive), capture)
+                finally:
+                    idempotency_scope.reset(token)
                 start = next((m for m in sent if m["type"] == "http.response.start"), None)
                 if start is not None and start["status"] < 500 and not lease.released:
-                    lease.check()
-                    now = utcnow()
-                    await records.insert_one(
-                        {
-                            "_id": record_id,
-                            "fingerprint": fingerprint,
-                            "status": start["status"],
-                            # FerretDB v1 stores no nested arrays: one subdocument per header
-                            "headers": [
-                                {"name": k.decode("latin-1"), "value": v.decode("latin-1")}
-                                for k, v in start.get("headers", [])
-                                if k.lower() not in _NOT_REPLAYED
-                            ],
-                            "body": b"".join(
-                                m.get("body", b"") for m in sent if m["type"] == "http.response.body"
-                            ),
-                            "path": scope["path"],
-                            "created_at": now,
-                            "keep_until": now + KEEP,
-                        }
-                    )
+                    await _keep(records, lease, record_id, fingerprint, start, sent, scope["path"])
                 for message in sent:
                     await send(message)
         except ConflictException as exc:
@@ -142,6 +142,47 @@ class IdempotencyMiddleware:
                     item("idempotencyKey", field=HEADER),
                 ) from None
             raise
+
+
+async def _keep(
+    records: Any,
+    lease: Lease,
+    record_id: str,
+    fingerprint: str,
+    start: Any,
+    sent: list[Message],
+    path: str,
+) -> None:
+    """Keep the answer for replay — unless that cannot be done safely now; the answer is sent anyway.
+
+    The request has run: its answer is true, whatever happens here. A lease that ran out (a request
+    slower than the lease on a saturated host) means a repeat may be running the key already, so its
+    answer is not kept (the repeat's will be; created documents are found again by their ids); a
+    database still failing after the retries only costs the replay. Raising here instead would turn
+    a request that succeeded into an error for its client — and, the response having been built
+    already, into a bare 500 (Litestar refuses to handle an exception after a response started).
+    """
+    try:
+        lease.check()
+        now = utcnow()
+        record = {
+            "_id": record_id,
+            "fingerprint": fingerprint,
+            "status": start["status"],
+            # FerretDB v1 stores no nested arrays: one subdocument per header
+            "headers": [
+                {"name": k.decode("latin-1"), "value": v.decode("latin-1")}
+                for k, v in start.get("headers", [])
+                if k.lower() not in _NOT_REPLAYED
+            ],
+            "body": b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
+            "path": path,
+            "created_at": now,
+            "keep_until": now + KEEP,
+        }
+        await retrying(partial(records.insert_one, record), what="keeping an idempotent answer")
+    except (LeaseLost, PyMongoError) as exc:  # DuplicateKeyError: a repeat kept its answer first
+        log.warning("the answer of %s %s was sent but not kept for replay: %s", HEADER, record_id, exc)
 
 
 def _reused(key: str) -> HTTPException:

@@ -14,9 +14,11 @@ already be atomic; the lease makes FerretDB equal to it (docs/mongodb-vs-ferretd
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 from beanie import PydanticObjectId, SortDirection
@@ -26,6 +28,7 @@ from litestar.exceptions import ServiceUnavailableException
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 from shared.atomic import Lease, LeaseBusy, LeaseLost, Leases
+from shared.transient import retrying
 
 from core_api.lib.documents import TenantDocument, utcnow
 from core_api.lib.errors import ConflictException, conflict, item, not_found
@@ -35,6 +38,30 @@ D = TypeVar("D", bound=TenantDocument)
 
 #: how long a request waits for another writer of the same document before answering 409
 LOCK_WAIT = 10.0
+
+
+#: set by the Idempotency-Key middleware for the request it runs: the key's record id, and how many
+#: documents of each collection the request created so far
+idempotency_scope: ContextVar[tuple[str, dict[str, int]] | None] = ContextVar(
+    "idempotency_scope", default=None
+)
+
+
+def new_id(collection: str) -> PydanticObjectId:
+    """The `_id` of a document about to be created.
+
+    Under an Idempotency-Key it is derived from the key (and the collection, and how many documents
+    of it this request created before): a request run again with the same key — its first run died
+    after saving, before its answer was kept — creates the *same* documents, so the repeat collides
+    with what the first run saved instead of saving it twice (see `TenantRepository.create`).
+    """
+    scope = idempotency_scope.get()
+    if scope is None:
+        return PydanticObjectId()
+    record_id, counters = scope
+    n = counters.get(collection, 0)
+    counters[collection] = n + 1
+    return PydanticObjectId(hashlib.sha256(f"{record_id}|{collection}|{n}".encode()).digest()[:12])
 
 
 def lock_key(collection: str, doc_id: Any) -> str:
@@ -166,10 +193,21 @@ class TenantRepository(Generic[D]):
 
     # -- writes ---------------------------------------------------------------------------------
     async def create(self, doc: D) -> D:
+        """Insert a new document; a transient failure is retried (the `_id` is chosen before the
+        first try, so a repeat of an insert that was applied collides instead of inserting twice).
+
+        A collision with a document that has *this* `_id` is that earlier try — or, under an
+        Idempotency-Key, the same request's first run (`new_id`) —, so it is the one created:
+        returned as is. Any other collision is a unique field taken (409)."""
         doc.empresa_id = self.empresa_id
+        if doc.id is None:
+            doc.id = new_id(self.collection_name)
         try:
-            await doc.insert()
+            await retrying(doc.insert, what=f"insert of a {self.label}")
         except DuplicateKeyError as exc:
+            existing = await retrying(lambda: self.model.find_one(self.scoped({"_id": doc.id})))
+            if existing is not None:
+                return existing
             raise self._conflict(exc) from None
         return doc
 
@@ -210,9 +248,22 @@ class TenantRepository(Generic[D]):
             lease.check()
         except LeaseLost:
             raise ServiceUnavailableException(f"changing this {self.label} took too long; retry") from None
+        collection = self.model.get_pymongo_collection()
+        retried = False
+
+        async def note_retry(_: BaseException) -> None:
+            nonlocal retried
+            retried = True
+
         try:
-            result = await self.model.get_pymongo_collection().update_one(
-                self.scoped({"_id": doc.id, "version": version_filter(doc.version)}), {"$set": fields}
+            # compare-and-set on the version read: a repeat of an update that was applied matches
+            # nothing (the version moved on), checked below — safe to retry
+            result = await retrying(
+                lambda: collection.update_one(
+                    self.scoped({"_id": doc.id, "version": version_filter(doc.version)}), {"$set": fields}
+                ),
+                what=f"update of a {self.label}",
+                on_retry=note_retry,
             )
         except DuplicateKeyError as exc:
             raise self._conflict(exc) from None
@@ -221,6 +272,10 @@ class TenantRepository(Generic[D]):
             if "UNIQUE constraint failed" in str(exc):
                 raise self._conflict(exc) from None
             raise
+        if result.matched_count == 0 and retried:
+            current = await collection.find_one(self.scoped({"_id": doc.id}), {"version": 1})
+            if current is not None and current.get("version") == fields["version"]:
+                return doc.model_copy(update=fields)  # an earlier try was applied after all
         if result.matched_count == 0:
             # only reachable when a holder outlived its lease (MongoDB's conditional update fences it)
             raise conflict(

@@ -9,8 +9,10 @@ from typing import Any
 from beanie import PydanticObjectId
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, ServiceUnavailableException, ValidationException
+from pymongo.errors import DuplicateKeyError
 from shared.auth import Principal
 from shared.metrics import entity_created
+from shared.transient import retrying
 
 from core_api.domain.alugueis.booking import (
     ItemReserva,
@@ -27,7 +29,7 @@ from core_api.domain.regioes.models import Regiao
 from core_api.lib.documents import utcnow
 from core_api.lib.errors import ConflictException, conflict, item
 from core_api.lib.listing import ListParams, db_sort
-from core_api.lib.repository import TenantRepository, parse_object_id
+from core_api.lib.repository import TenantRepository, new_id, parse_object_id
 
 ALUGUEL_SORT = {
     "createdAt": "created_at",
@@ -122,7 +124,7 @@ class AluguelService:
         if not placa.ativa:
             raise ConflictException(f"placa {placa.numero} is inactive and cannot be rented")
         aluguel = Aluguel(
-            id=PydanticObjectId(),
+            id=new_id(Aluguel.get_collection_name()),
             empresa_id=self.empresa_id,
             placa_id=placa.id,
             cliente_id=PydanticObjectId(data.cliente_id),
@@ -133,7 +135,11 @@ class AluguelService:
             valor_centavos=data.valor_centavos,
             status="pendente",
         )
-        await aluguel.insert()
+        try:
+            await retrying(aluguel.insert, what="insert of an aluguel")
+        except DuplicateKeyError:
+            # the same `_id`: an earlier try of this insert, or this Idempotency-Key's first run
+            return await self._created_before(aluguel.id)
         assert aluguel.id is not None and placa.id is not None  # set by insert / read from MongoDB
         try:
             async with self.reservas.protegida("aluguel", aluguel.id):
@@ -151,6 +157,17 @@ class AluguelService:
             raise ServiceUnavailableException("the booking took too long and was undone; retry") from None
         entity_created("aluguel")
         return await self.get(str(aluguel.id))
+
+    async def _created_before(self, aluguel_id: Any) -> Aluguel:
+        existing = await self.repo.find_one({"_id": aluguel_id})
+        if existing is not None and existing.status != "pendente":
+            return existing
+        # its first run died mid-booking: the sweep abandons that booking (`Reservas.recuperar`)
+        raise ConflictException(
+            "an earlier request with this Idempotency-Key was interrupted while booking; "
+            "retry with a new key",
+            extra={"reason": "interrupted"},
+        )
 
     async def cancel(self, aluguel_id: str) -> Aluguel:
         """Cancel an active standalone aluguel and free its days (a PI's aluguéis go with the PI).
