@@ -34,7 +34,62 @@ os.environ.setdefault("ENVIRONMENT", "test")
 SERVER_FIXTURES = frozenset({"redis_url", "mongodb_url", "rabbitmq_url", "stack", "gateway_factory"})
 
 
+#: the tests that take far longer than the rest (node id prefixes), with a rough weight (seconds of one
+#: run on a quiet 2-core machine under `make test`): pytest-xdist's worksteal hands each worker a
+#: contiguous share of the collection and steals only from a share's tail, so each of these is put at
+#: the head of a share, longest first, and no worker is left running one of them alone at the end
+#: (`_spread_long_tests`). The tests of one prefix stay together (a module-scoped fixture they share:
+#: the fuzzing run's services).
+LONG_TESTS = {
+    "tests/contract/test_fuzz.py::": 150,
+    "tests/contract/test_process_management.py::test_sigterm_finishes_in_flight_requests": 60,
+    "tests/contract/test_cli.py::test_every_help_exits_0_lists_options_and_starts_or_writes_nothing": 50,
+    "tests/contract/test_stack.py::test_make_up_first_look_self_healing_and_ctrl_c": 45,
+    "tests/contract/test_cli.py::test_serve_on_an_inherited_socket": 40,
+    "tests/contract/test_process_management.py::test_sigterm_to_one_of_two_instances": 30,
+    "tests/contract/test_process_management.py::test_workers_are_summed": 25,
+    "services/core-api/tests/integration/test_cli.py::test_demo_data_loads_once": 25,
+    "tests/contract/test_strangler_pdf.py::test_retirement_rehearsal": 20,
+    "services/pdf-service/tests/integration/test_worker_crash.py::test_sigkill_mid_batch": 15,
+    "tests/contract/test_rollout.py::test_failover_to_core_api_when_pdf_service_is_down": 15,
+}
+
+
+def _long_prefix(item: pytest.Item) -> str | None:
+    return next((prefix for prefix in LONG_TESTS if item.nodeid.startswith(prefix)), None)
+
+
+def _spread_long_tests(items: list[pytest.Item], workers: int) -> None:
+    """Reorder `items` in place for worksteal over `workers` workers: the long tests go, longest first,
+    to the share with the least long work so far, each share starts with its long tests, and the other
+    tests keep their order (module- and session-scoped fixtures stay shared by neighbours)."""
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if (prefix := _long_prefix(item)) is not None:
+            groups.setdefault(prefix, []).append(item)
+    if workers < 2 or not groups:
+        return
+    rest = [i for i in items if _long_prefix(i) is None]
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    load = [0] * workers
+    for prefix in sorted(groups, key=lambda p: LONG_TESTS[p], reverse=True):
+        k = load.index(min(load))
+        heads[k] += groups[prefix]
+        load[k] += LONG_TESTS[prefix]
+    # worksteal's first distribution: len(pending) // nodes_remaining items to each node in turn
+    ordered: list[pytest.Item] = []
+    pending = len(items)
+    for k in range(workers):
+        size = pending // (workers - k)
+        pending -= size
+        fill = max(size - len(heads[k]), 0)
+        ordered += heads[k] + rest[:fill]
+        rest = rest[fill:]
+    items[:] = ordered + rest
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _spread_long_tests(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     wrong = []
     for item in items:
         if "unit" in item.path.parts:

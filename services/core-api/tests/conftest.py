@@ -1,45 +1,150 @@
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+from core_api.domain import all_documents
 from core_api.domain.empresas.models import Empresa
 from core_api.domain.users.models import User
 from core_api.server.app import ListenerDispatch, create_app, create_internal_app
 from core_api.settings import CoreApiSettings
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from pymongo import MongoClient
+from redis import Redis as SyncRedis
 from shared.auth import issue_token
+from shared.infra import ensure_indexes
 
 
-@pytest.fixture(autouse=True)
-def _generous_render_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def _generous_render_time_limit() -> Iterator[None]:
     """The legacy PDF route's render time limit (30 s) is a guard, not an expectation: on a machine
-    whose cores are all busy a healthy render can take longer, so tests of core-api allow 300 s."""
+    whose cores are all busy a healthy render can take longer, so tests of core-api allow 300 s.
+    For the whole session: the worker's shared app reads it once, when it is built."""
     from core_api.domain.documentos import legacy
 
-    monkeypatch.setattr(legacy, "RENDER_TIMEOUT_SECONDS", 300.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(legacy, "RENDER_TIMEOUT_SECONDS", 300.0)
+        yield
 
 
-@pytest.fixture
-def core_settings(mongodb_url: str, redis_url: str, unique_name: str) -> CoreApiSettings:
-    return CoreApiSettings(
+@dataclass
+class SharedCore:
+    """The worker's core-api app, started once per pytest-xdist worker (one Beanie initialisation), and
+    what a test needs to start from an empty database: a plain client to empty the collections."""
+
+    settings: CoreApiSettings
+    mongo: MongoClient[Any]
+    client: AsyncTestClient | None = None
+    collections: frozenset[str] = frozenset()
+
+    def reset(self) -> None:
+        """Empty every collection and the database's Redis keys (login limits, refresh tokens), so the
+        test starts as on a fresh database; the indexes stay (re-created if a test dropped them)."""
+        db = self.mongo[self.settings.mongodb_db]
+        names = set(db.list_collection_names())
+        for name in names:  # emptied, not dropped: an index the app makes on first use stays
+            db[name].delete_many({})
+        if self.client is not None and not self.collections <= names:  # a test dropped the database
+            self.client.blocking_portal.call(_reindex, self.client.app)
+        redis = SyncRedis.from_url(self.settings.redis_url)
+        try:
+            keys = list(redis.scan_iter(match=f"{self.settings.mongodb_db}:*", count=1000))
+            if keys:
+                redis.delete(*keys)
+        finally:
+            redis.close()
+
+
+@pytest.fixture(scope="session")
+def _shared_core(mongodb_url: str, redis_url: str) -> Iterator[SharedCore]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings = CoreApiSettings(
         environment="test",
         mongodb_url=mongodb_url,
         redis_url=redis_url,
-        mongodb_db=f"t_core_{unique_name}",
+        mongodb_db=f"t_core_{worker}_{uuid.uuid4().hex[:6]}",
         log_json=False,
     )
+    mongo: MongoClient[Any] = MongoClient(mongodb_url, serverSelectionTimeoutMS=60_000, tz_aware=True)
+    yield SharedCore(settings, mongo)
+    mongo.close()
+
+
+def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
+    """True when a test module or class overrides fixture `name` (its own settings, its own app)."""
+    defs = request.node._fixtureinfo.name2fixturedefs.get(name, ())
+    return len(defs) > 1
 
 
 @pytest.fixture
-async def core_client(core_settings: CoreApiSettings) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(core_settings)
-    async with AsyncTestClient(app) as client:
+def core_settings(
+    request: pytest.FixtureRequest,
+    _shared_core: SharedCore,
+    mongodb_url: str,
+    redis_url: str,
+    unique_name: str,
+) -> CoreApiSettings:
+    """The settings of the test's core-api: the worker's shared app and database, emptied for this test.
+
+    A module that overrides `core_settings` (other Redis, stream prefix, ...), or a test marked
+    `own_database` (it needs a fresh database, e.g. to create the indexes itself), gets a database of
+    its own instead, and `core_client` then starts an app of its own for the test."""
+    if _overridden(request, "core_settings") or request.node.get_closest_marker("own_database"):
+        return CoreApiSettings(
+            environment="test",
+            mongodb_url=mongodb_url,
+            redis_url=redis_url,
+            mongodb_db=f"t_core_{unique_name}",
+            log_json=False,
+        )
+    _shared_core.reset()
+    return _shared_core.settings
+
+
+@pytest.fixture(scope="session")
+async def _shared_core_client(_shared_core: SharedCore) -> AsyncIterator[AsyncTestClient]:
+    """The worker's one core-api app (one lifespan, one Beanie initialisation), for every test that
+    uses `core_client` with the default settings."""
+    async with AsyncTestClient(create_app(_shared_core.settings)) as client:
+        db = _shared_core.mongo[_shared_core.settings.mongodb_db]
+        _shared_core.collections = frozenset(db.list_collection_names())
+        _shared_core.client = client
         yield client
+        _shared_core.client = None
+
+
+async def _bind_beanie(app: Litestar) -> None:
+    """Point the Beanie models at the shared app's database again: a test that started an app of its
+    own (other settings, a replica) re-initialised them on that app's client, closed since."""
+    from beanie import init_beanie
+
+    if Empresa.get_pymongo_collection().database is not app.state.db:
+        await init_beanie(database=app.state.db, document_models=all_documents(), skip_indexes=True)
+
+
+async def _reindex(app: Litestar) -> None:
+    await _bind_beanie(app)
+    await ensure_indexes(all_documents())
+
+
+@pytest.fixture
+async def core_client(
+    core_settings: CoreApiSettings, _shared_core: SharedCore, _shared_core_client: AsyncTestClient
+) -> AsyncIterator[AsyncTestClient]:
+    if core_settings is not _shared_core.settings:  # the module's own settings: an app for this test
+        async with AsyncTestClient(create_app(core_settings)) as client:
+            yield client
+        return
+    client = _shared_core_client
+    client.cookies.clear()
+    client.blocking_portal.call(_bind_beanie, client.app)
+    yield client
 
 
 R = TypeVar("R")

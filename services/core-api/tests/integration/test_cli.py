@@ -11,6 +11,9 @@ from click.testing import CliRunner
 from core_api.domain.demo import DEMO_EMAIL, DEMO_PASSWORD
 from core_api.server.cli import CoreApiCLIPlugin
 
+# the CLI creates indexes on a fresh database, loads demo data into an empty one, and drops it
+pytestmark = pytest.mark.own_database
+
 
 @pytest.fixture
 def cli_env(core_settings):

@@ -34,9 +34,11 @@ from shared.auth import issue_token
 N = 20
 
 
-@pytest.fixture
-def live_server(core_settings, workdir: Path) -> Iterator[str]:
-    """`core-api serve` with 2 worker processes on the test's database (a real uvicorn server)."""
+@pytest.fixture(scope="module")
+def live_server(_shared_core, test_tmp: Path) -> Iterator[str]:
+    """`core-api serve` with 2 worker processes on the worker's test database (a real uvicorn server),
+    started once for the module: `core_settings` empties that database before each test."""
+    core_settings = _shared_core.settings
     port = free_port()
     env = {
         **os.environ,
@@ -47,7 +49,9 @@ def live_server(core_settings, workdir: Path) -> Iterator[str]:
         "CORE_API_PORT": str(port),
         "CORE_API_WORKERS": "2",
     }
-    srv = start_service("core-api-live", "core_api", port, env, workdir / "live", timeout=120)
+    srv = start_service(
+        "core-api-live", "core_api", port, env, test_tmp / f"live-{uuid.uuid4().hex[:8]}", timeout=120
+    )
     yield srv.url
     srv.stop()
 
