@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -97,6 +98,34 @@ def worker_pids(parent: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
 
 
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                    inodes.add(fields[9])
+    return inodes
+
+
+def ours_listening(port: int, tmpdir: str) -> bool:
+    """Whether a process listening on `port` runs with TMPDIR=`tmpdir` (started by this test)."""
+    if not port_open(port):
+        return False
+    inodes = {f"socket:[{i}]" for i in _listening_inodes(port)}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if not any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                continue
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            if f"TMPDIR={tmpdir}".encode() in environ:
+                return True
+    return False
+
+
 def run_cli(
     argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
 ) -> subprocess.CompletedProcess:
@@ -137,8 +166,12 @@ def test_every_help_exits_0_lists_options_and_starts_or_writes_nothing(
             f"{argv} created {list((tmp_path / 'tmp').iterdir())}"
         )
         assert not (tmp_path / "worker-metrics").exists(), f"{argv} took a worker metrics directory"
-        assert not port_open(int(env["PDF_SERVICE_PORT"])), f"{argv} started pdf-service"
-        assert not port_open(int(env["PDF_WORKER_METRICS_PORT"])), f"{argv} started the PDF worker"
+        # a listener on the port that carries this test's environment (its TMPDIR): a free port may
+        # since have been taken by another test's server, which is not ours to count
+        assert not ours_listening(int(env["PDF_SERVICE_PORT"]), env["TMPDIR"]), f"{argv} started pdf-service"
+        assert not ours_listening(int(env["PDF_WORKER_METRICS_PORT"]), env["TMPDIR"]), (
+            f"{argv} started the PDF worker"
+        )
     # the live instance: its files untouched, no file of another process, every series still
     # exported, no counter going back
     assert kept(before_files, files(metrics_dir))

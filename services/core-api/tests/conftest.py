@@ -82,10 +82,18 @@ def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
     return len(defs) > 1
 
 
+def _own_app(request: pytest.FixtureRequest) -> bool:
+    """Whether this test needs an app of its own: its module overrides the settings or the servers
+    they point at, or it is marked `own_database`."""
+    return (
+        any(_overridden(request, name) for name in ("core_settings", "mongodb_url", "redis_url"))
+        or request.node.get_closest_marker("own_database") is not None
+    )
+
+
 @pytest.fixture
 def core_settings(
     request: pytest.FixtureRequest,
-    _shared_core: SharedCore,
     mongodb_url: str,
     redis_url: str,
     unique_name: str,
@@ -95,7 +103,7 @@ def core_settings(
     A module that overrides `core_settings` (other Redis, stream prefix, ...), or a test marked
     `own_database` (it needs a fresh database, e.g. to create the indexes itself), gets a database of
     its own instead, and `core_client` then starts an app of its own for the test."""
-    if _overridden(request, "core_settings") or request.node.get_closest_marker("own_database"):
+    if _own_app(request):
         return CoreApiSettings(
             environment="test",
             mongodb_url=mongodb_url,
@@ -103,8 +111,9 @@ def core_settings(
             mongodb_db=f"t_core_{unique_name}",
             log_json=False,
         )
-    _shared_core.reset()
-    return _shared_core.settings
+    shared: SharedCore = request.getfixturevalue("_shared_core")
+    shared.reset()
+    return shared.settings
 
 
 @pytest.fixture(scope="session")
@@ -134,14 +143,21 @@ async def _reindex(app: Litestar) -> None:
 
 
 @pytest.fixture
+def _core_shared_client(request: pytest.FixtureRequest) -> AsyncTestClient | None:
+    """The worker's shared app, or None when this test needs its own (only then is the shared one
+    not started: a module pointing at other servers must not start it on theirs)."""
+    return None if _own_app(request) else request.getfixturevalue("_shared_core_client")
+
+
+@pytest.fixture
 async def core_client(
-    core_settings: CoreApiSettings, _shared_core: SharedCore, _shared_core_client: AsyncTestClient
+    core_settings: CoreApiSettings, _core_shared_client: AsyncTestClient | None
 ) -> AsyncIterator[AsyncTestClient]:
-    if core_settings is not _shared_core.settings:  # the module's own settings: an app for this test
+    if _core_shared_client is None:  # the module's own settings or servers: an app for this test
         async with AsyncTestClient(create_app(core_settings)) as client:
             yield client
         return
-    client = _shared_core_client
+    client = _core_shared_client
     client.cookies.clear()
     client.blocking_portal.call(_bind_beanie, client.app)
     yield client

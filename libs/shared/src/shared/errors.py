@@ -15,6 +15,7 @@ has **one shape per kind of error**, the kind being the status (`EXTRA_SHAPES`):
 | 415 | media type | `{accepted: [content types]}` |
 | 422 | idempotency | `{header, reason}` (`reason`: `key_reused`) |
 | 429 | rate limit | `{retryAfter}` (seconds) |
+| 503 | unavailable | `{reason, retryAfter}` (`reason`: `transient`, `shutdown`, `busy`, `unavailable` …; seconds or null) |
 | other | — | null |
 
 `normalize_extra` enforces it at the exception handler, whatever a raise site passed, so a client
@@ -110,6 +111,12 @@ class RateLimitExtra:
     retryAfter: int | None = None  # noqa: N815
 
 
+@dataclass
+class UnavailableExtra:
+    reason: str
+    retryAfter: int | None = None  # noqa: N815
+
+
 # -- the error bodies, one schema per kind (what OpenAPI documents) ---------------------------------
 @dataclass
 class ValidationError:
@@ -178,6 +185,16 @@ class RateLimitError:
     extra: RateLimitExtra
 
 
+@dataclass
+class UnavailableError:
+    """503: a dependency is down, busy or restarting; retry after `retryAfter` seconds (also the
+    Retry-After header)."""
+
+    statusCode: int  # noqa: N815
+    detail: str
+    extra: UnavailableExtra
+
+
 #: the body schema of each error status (others: `ErrorResponse` with a null `extra`)
 EXTRA_SHAPES: dict[int, type] = {
     400: ValidationError,
@@ -189,6 +206,7 @@ EXTRA_SHAPES: dict[int, type] = {
     415: UnsupportedMediaTypeError,
     422: IdempotencyError,
     429: RateLimitError,
+    503: UnavailableError,
 }
 
 _SOURCES = {"body", "query", "path", "header", "cookie"}
@@ -258,6 +276,11 @@ def normalize_extra(status_code: int, detail: str, extra: Any) -> Any:
         }
     if status_code == 429:
         return {"retryAfter": _opt_int(given.get("retryAfter"))}
+    if status_code == 503:
+        return {
+            "reason": str(given.get("reason") or "unavailable"),
+            "retryAfter": _opt_int(given.get("retryAfter")),
+        }
     return None
 
 

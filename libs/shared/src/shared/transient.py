@@ -119,7 +119,7 @@ def transient_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
     return error_response(
         HTTP_503_SERVICE_UNAVAILABLE,
         "the database is busy or unavailable; retry shortly",
-        extra={"reason": "transient"},
+        extra={"reason": "transient", "retryAfter": RETRY_AFTER_SECONDS},
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
@@ -224,7 +224,7 @@ class CancelledRequestMiddleware:
             await self.app(scope, receive, tracking)
         except asyncio.CancelledError:
             if not started:
-                body = b'{"statusCode":503,"detail":"the server is restarting; retry shortly","extra":{"reason":"shutdown"}}'
+                body = b'{"statusCode":503,"detail":"the server is restarting; retry shortly","extra":{"reason":"shutdown","retryAfter":null}}'
                 with contextlib.suppress(Exception):
                     await send(
                         {

@@ -216,6 +216,8 @@ async def test_rate_limit_says_when_to_retry(core_settings, spec):
         (409, {"status": "cancelada"}, {"reason": "conflict", "conflicts": []}),
         (413, None, {"maxBytes": None}),
         (429, None, {"retryAfter": None}),
+        (503, {"reason": "transient"}, {"reason": "transient", "retryAfter": None}),
+        (503, None, {"reason": "unavailable", "retryAfter": None}),
         (405, {"x": 1}, None),
     ],
 )
