@@ -181,8 +181,9 @@ async def test_failing_handler_is_retried_then_dead_lettered_with_the_error(make
         await bus.publish(PDF_GENERATED, event)
         dlq = bus.dead_letter_stream(PDF_GENERATED)
 
-        async def dead():
-            return await bus.redis.xlen(dlq) == 1
+        async def dead():  # written, then acknowledged (in that order: poll for both)
+            pending = (await bus.redis.xpending(bus.stream(PDF_GENERATED), "svc"))["pending"]
+            return await bus.redis.xlen(dlq) == 1 and pending == 0
 
         await wait_for(dead)
         [(_, fields)] = await bus.redis.xrange(dlq)
@@ -190,7 +191,6 @@ async def test_failing_handler_is_retried_then_dead_lettered_with_the_error(make
         assert fields[b"deliveries"] == b"3" and fields[b"group"] == b"svc"
         assert json.loads(fields[b"event"])["eventId"] == event.event_id
         assert len(calls) == 3
-        assert (await bus.redis.xpending(bus.stream(PDF_GENERATED), "svc"))["pending"] == 0
         assert letters[0].event == event and letters[0].deliveries == 3
 
 

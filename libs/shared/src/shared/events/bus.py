@@ -18,7 +18,8 @@ routing key; a consumer group is the durable quorum queue `<prefix><topic>.<grou
 and the quorum queue's `x-delivery-count` feeds the delivery cap). Dead letters go to the queue
 `<prefix><topic>.dlq`. Unlike a stream, a queue only receives what is published after it exists.
 
-De-duplication keys live in Redis on both (`dedupe_url`, the service's REDIS_URL).
+De-duplication keys live in Redis on both: the broker's own Redis for redis://, `dedupe_url` (the
+service's REDIS_URL) for amqp://.
 """
 
 from __future__ import annotations
@@ -117,10 +118,13 @@ class EventBus:
         self.policy = policy or DeliveryPolicy()
         self.limits = limits or StreamLimits()
         self.stream_prefix = stream_prefix
-        if dedupe_url is None:
-            if self.kind != "redis":
-                raise ValueError("an amqp:// bus needs dedupe_url (the Redis that keeps handled event ids)")
+        if self.kind == "redis":
+            # streams, groups, claims, dead letters and handled ids all on the broker's own Redis
+            # (a REDIS_URL other than BROKER_URL sent the XACKs and XCLAIMs to a server without
+            # the stream: every entry stayed pending)
             dedupe_url = url
+        elif dedupe_url is None:
+            raise ValueError("an amqp:// bus needs dedupe_url (the Redis that keeps handled event ids)")
         self._redis: Redis = Redis.from_url(
             dedupe_url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
         )
@@ -356,18 +360,21 @@ class EventBus:
         return bool(claimed) and claimed[0][1] is not None
 
     async def ack_handled(self, msg: StreamMessage[Any], sub: Subscription, done_key: str | None) -> None:
-        """Remember the event id as handled (if given), then acknowledge the message."""
-        if done_key is None:
-            await msg.ack()
-        elif isinstance(self.broker, RedisBroker) and (ids := msg.raw_message.get("message_ids")):
-            # one round trip: the mark and the XACK (of the entry FastStream read) pipelined
+        """Remember the event id as handled (if given), then acknowledge the message.
+
+        Redis: the XACK of the entry FastStream read is sent here, pipelined with the mark (one
+        round trip) — also for a duplicate or a dead letter (no mark): `msg.ack()` alone left those
+        entries pending in the group (measured: every skipped duplicate stayed pending)."""
+        if isinstance(self.broker, RedisBroker) and (ids := msg.raw_message.get("message_ids")):
             pipe = self._redis.pipeline(transaction=False)
-            pipe.set(done_key, b"1", ex=sub.policy.dedupe_ttl_seconds)
+            if done_key is not None:
+                pipe.set(done_key, b"1", ex=sub.policy.dedupe_ttl_seconds)
             pipe.xack(msg.raw_message["channel"], sub.group, *ids)
             await pipe.execute()
-        else:
+            return
+        if done_key is not None:
             await self._redis.set(done_key, b"1", ex=sub.policy.dedupe_ttl_seconds)
-            await msg.ack()
+        await msg.ack()
 
     async def write_dead_letter(self, letter: DeadLetter) -> None:
         fields: dict[Any, Any] = letter.fields(self.consumer_name)
