@@ -1,5 +1,7 @@
 """/regioes CRUD, list params, and the rules: nome unique per empresa, no delete while in use."""
 
+from datetime import datetime
+
 
 async def create_regiao(client, headers, nome="Zona Sul", **kw) -> dict:
     r = await client.post("/api/v1/regioes", json={"nome": nome, **kw}, headers=headers)
@@ -21,7 +23,9 @@ async def test_regiao_crud(core_client, make_tenant):
     r = await core_client.patch(
         f"/api/v1/regioes/{created['id']}", json={"nome": "Centro Expandido"}, headers=h
     )
-    assert r.json()["nome"] == "Centro Expandido" and r.json()["updatedAt"] >= created["updatedAt"]
+    # timestamps compared as times (as text, ".026Z" sorts before "Z")
+    assert r.json()["nome"] == "Centro Expandido"
+    assert datetime.fromisoformat(r.json()["updatedAt"]) >= datetime.fromisoformat(created["updatedAt"])
 
     assert (await core_client.delete(f"/api/v1/regioes/{created['id']}", headers=h)).status_code == 204
     assert (await core_client.get(f"/api/v1/regioes/{created['id']}", headers=h)).status_code == 404

@@ -166,7 +166,9 @@ async def test_a_request_that_outlived_its_idempotency_lease_still_gets_its_answ
             db["leases"].delete_many({"_id": {"$regex": "^idempotency:"}})
             assert r.status_code == 201, r.text
             assert _stored(in_app_loop, nome) == 1
-            if time.monotonic() - started >= 10:
+            # caught: the request outlived the stall and its lease ran out (the answer not kept); on
+            # a busy machine the stall can also land before the lease is at risk: then try again
+            if time.monotonic() - started >= 10 and db[COLLECTION].count_documents({}) == 0:
                 break
             db[COLLECTION].delete_many({})
         else:
