@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -29,7 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devstack.servers import ROOT, Server, start_redis
+from devstack.servers import Server, start_redis
+
+from bench import common
 
 TITLE = "## Event bus (FastStream) vs raw redis-py"
 EMPRESA = "665f00000000000000000001"
@@ -196,16 +197,9 @@ def report(
 
 
 def write_section(text: str) -> Path:
-    """Replace (or append) this benchmark's `## …` section of docs/benchmarks.md."""
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
-    pattern = re.compile(rf"^{re.escape(TITLE)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: text.strip() + "\n\n", current)
-    else:
-        current = current.rstrip("\n") + "\n\n" + text.strip() + "\n"
-    path.write_text(current.rstrip("\n") + "\n")
-    return path
+    """Replace (or append) this benchmark's section of docs/benchmarks.md (`text` starts with TITLE)."""
+    common.write_section(TITLE.removeprefix("## "), text.removeprefix(TITLE))
+    return common.RESULTS
 
 
 async def run(args: argparse.Namespace) -> str:

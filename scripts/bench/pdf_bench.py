@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import platform
-import re
 import signal
 import statistics
 import sys
@@ -28,7 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devstack.servers import ROOT, Server, start_ferretdb, start_redis, start_service
+from devstack.servers import Server, start_ferretdb, start_redis, start_service
+
+from bench import common
 
 TITLE = "## PDF rendering, async PDF jobs and the EventBus"
 EMPRESA = "665f00000000000000000001"
@@ -214,16 +215,9 @@ def report(render: dict, workers: list[dict], args: argparse.Namespace) -> str:
 
 
 def write_section(text: str) -> Path:
-    """Replace (or append) this benchmark's `## …` section of docs/benchmarks.md."""
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
-    pattern = re.compile(rf"^{re.escape(TITLE)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: text.strip() + "\n\n", current)
-    else:
-        current = current.rstrip("\n") + "\n\n" + text.strip() + "\n"
-    path.write_text(current.rstrip("\n") + "\n")
-    return path
+    """Replace (or append) this benchmark's section of docs/benchmarks.md (`text` starts with TITLE)."""
+    common.write_section(TITLE.removeprefix("## "), text.removeprefix(TITLE))
+    return common.RESULTS
 
 
 async def run(args: argparse.Namespace) -> str:
