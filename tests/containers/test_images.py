@@ -111,13 +111,14 @@ def test_the_index_creating_init_command(deployment):
 
 
 def pdf_job_end_to_end(core: str, pdf: str, headers: dict[str, str], timeout: float = 90) -> bytes:
-    """POST a PDF job on core-api, wait for the worker to render it, download it from pdf-service."""
+    """POST a PDF job on core-api, wait (on core-api's job) for the worker to render it, download it
+    from pdf-service."""
     with httpx.Client(base_url=core, headers=headers, timeout=20) as client:
         pi = new_pi(client, "Sorveteria Polo Norte Ltda")
         r = client.post(f"/api/v1/pis/{pi['id']}/pdf-jobs")
         assert r.status_code == 202, r.text
         job_id = r.json()["jobId"]
-    with httpx.Client(base_url=pdf, headers=headers, timeout=20) as client:
+        # the job is core-api's resource (built from the outcome events); the document is pdf-service's
         deadline = time.monotonic() + timeout
         while True:
             job = client.get(f"/api/v1/pdf-jobs/{job_id}")
@@ -126,6 +127,7 @@ def pdf_job_end_to_end(core: str, pdf: str, headers: dict[str, str], timeout: fl
             assert time.monotonic() < deadline, f"job {job_id} not done in {timeout} s: {job.text}"
             time.sleep(0.5)
         assert job.json()["status"] == "done", job.text
+    with httpx.Client(base_url=pdf, headers=headers, timeout=20) as client:
         document = client.get(f"/api/v1/documents/{job.json()['documentId']}")
         assert document.status_code == 200
         assert document.headers["content-type"].startswith("application/pdf")
