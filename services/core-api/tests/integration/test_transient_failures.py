@@ -148,7 +148,7 @@ async def test_a_request_that_outlived_its_idempotency_lease_still_gets_its_answ
     try:
         # the stall must begin before the request is over: on an idle machine the request can win
         # the race, so it is tried again (a new key, a new cliente) until the stall caught it
-        for attempt in range(5):
+        for attempt in range(8):
             nome = f"Lenta {attempt}"
             answered.clear()
             staller = threading.Thread(target=stall_once_the_lease_is_taken)
@@ -164,6 +164,10 @@ async def test_a_request_that_outlived_its_idempotency_lease_still_gets_its_answ
                 answered.set()
                 staller.join()
             db["leases"].delete_many({"_id": {"$regex": "^idempotency:"}})
+            if r.status_code == 503:  # the stall hit the write itself: an honest 503 (never a 500); again
+                assert r.json()["extra"]["reason"] == "transient", r.text
+                db[COLLECTION].delete_many({})
+                continue
             assert r.status_code == 201, r.text
             assert _stored(in_app_loop, nome) == 1
             # caught: the request outlived the stall and its lease ran out (the answer not kept); on
