@@ -60,8 +60,12 @@ async def assert_each_job_once(db, core, settings, job_ids: list[str]) -> None:
     for job_id in job_ids:
         assert await store.count_for_job(job_id) == 1
     assert await db["documents.files"].count_documents({}) == len(job_ids)
-    pending = await core.redis.xpending(f"{settings.event_stream_prefix}{PDF_REQUESTED}", "pdf-service")
-    assert pending["pending"] == 0
+    stream = f"{settings.event_stream_prefix}{PDF_REQUESTED}"
+
+    async def all_acknowledged() -> bool:  # the XACK follows the stored document: poll for it
+        return (await core.redis.xpending(stream, "pdf-service"))["pending"] == 0
+
+    await wait_until(all_acknowledged, timeout=60)
 
 
 def start_worker(name: str, env: dict[str, str], workdir):
